@@ -1,0 +1,61 @@
+"""What Hibernia knows about one Kubernetes workload, independent of the client that read it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+# The annotation Devtron and winter-soldier write on a hibernated workload: its replicas before
+# hibernation. Using the same key lets the three tools hibernate and wake each other's apps.
+HIBERNATION_ANNOTATION = "hibernator.devtron.ai/replicas"
+# The label that ties a workload to a release (Helm's convention).
+RELEASE_LABEL = "app.kubernetes.io/instance"
+
+
+class WorkloadKind(StrEnum):
+    DEPLOYMENT = "Deployment"
+    STATEFUL_SET = "StatefulSet"
+    CRON_JOB = "CronJob"
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """A workload as read from the cluster.
+
+    For a CronJob the replica fields are 0 and `suspended` says whether it is suspended; for
+    Deployments and StatefulSets `suspended` is None.
+    """
+
+    kind: WorkloadKind
+    name: str
+    namespace: str
+    resource_version: str
+    desired_replicas: int
+    ready_replicas: int = 0
+    updated_replicas: int = 0
+    available_replicas: int = 0
+    generation: int = 1
+    observed_generation: int = 1
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    images: tuple[str, ...] = ()
+    suspended: bool | None = None
+    # True when the Progressing condition says ProgressDeadlineExceeded.
+    progress_deadline_exceeded: bool = False
+    progress_deadline_seconds: int = 600
+
+    @property
+    def release(self) -> str | None:
+        return self.labels.get(RELEASE_LABEL)
+
+    @property
+    def annotated_replicas(self) -> int | None:
+        """The original replicas written by hibernation, or None when absent or unreadable."""
+        raw = self.annotations.get(HIBERNATION_ANNOTATION)
+        if raw is None:
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            return None
