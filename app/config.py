@@ -1,0 +1,61 @@
+"""All configuration, read once from the environment (and an optional `.env` file)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{Path('var/hibernia.db').as_posix()}"
+
+
+class RunMode(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class HibernatedPolicySetting(StrEnum):
+    REFUSE = "REFUSE"
+    SKIP = "SKIP"
+    WAKE = "WAKE"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, validation_alias=AliasChoices("HIBERNIA_DATABASE_URL"))
+    # The exact name Devtron uses, so operators can carry their setting over unchanged.
+    fetch_helm_pipeline_app_status: bool = Field(
+        default=True, validation_alias=AliasChoices("FETCH_HELM_PIPELINE_APP_STATUS")
+    )
+    default_on_hibernated: HibernatedPolicySetting = Field(
+        default=HibernatedPolicySetting.REFUSE,
+        validation_alias=AliasChoices("HIBERNIA_DEFAULT_ON_HIBERNATED"),
+    )
+    status_refresh_seconds: float = Field(
+        default=30.0, ge=0, validation_alias=AliasChoices("HIBERNIA_STATUS_REFRESH_SECONDS")
+    )
+    cluster_timeout_seconds: float = Field(
+        default=10.0, gt=0, validation_alias=AliasChoices("HIBERNIA_CLUSTER_TIMEOUT_SECONDS")
+    )
+    cluster_rate_limit_per_second: float = Field(
+        default=20.0, gt=0, validation_alias=AliasChoices("HIBERNIA_CLUSTER_RATE_LIMIT")
+    )
+    cluster_rate_limit_burst: int = Field(
+        default=40, ge=1, validation_alias=AliasChoices("HIBERNIA_CLUSTER_RATE_BURST")
+    )
+    lease_seconds: float = Field(default=120.0, gt=0, validation_alias=AliasChoices("HIBERNIA_LEASE_SECONDS"))
+    bulk_concurrency: int = Field(default=8, ge=1, validation_alias=AliasChoices("HIBERNIA_BULK_CONCURRENCY"))
+    env: RunMode = Field(default=RunMode.DEVELOPMENT, validation_alias=AliasChoices("HIBERNIA_ENV"))
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is RunMode.PRODUCTION
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

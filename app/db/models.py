@@ -1,0 +1,192 @@
+"""The relational model. Relationships are lazy="raise": every query states what it loads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from app.db.types import UtcDateTime, utcnow
+from app.domain.status import AppStatus
+from app.domain.workloads import WorkloadKind
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class DeploymentOutcome(StrEnum):
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+
+
+class TransitionCause(StrEnum):
+    OBSERVED = "OBSERVED"
+    DEPLOY = "DEPLOY"
+    HIBERNATE = "HIBERNATE"
+    UNHIBERNATE = "UNHIBERNATE"
+    ATTACH = "ATTACH"
+
+
+def _str_enum(enum_cls: type[StrEnum], name: str) -> Enum:
+    # Stored as plain strings (no native PostgreSQL enum) so adding a value never needs a type migration.
+    return Enum(enum_cls, name=name, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Cluster(Base):
+    __tablename__ = "clusters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    server: Mapped[str | None] = mapped_column(String(2048))
+    token: Mapped[str | None] = mapped_column(Text)
+    ca_data: Mapped[str | None] = mapped_column(Text)
+    insecure_skip_tls_verify: Mapped[bool] = mapped_column(Boolean, default=False)
+    kubeconfig_path: Mapped[str | None] = mapped_column(String(4096))
+    kubeconfig_context: Mapped[str | None] = mapped_column(String(253))
+    in_cluster: Mapped[bool] = mapped_column(Boolean, default=False)
+    simulated: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Environment(Base):
+    __tablename__ = "environments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="RESTRICT"), index=True)
+    namespace: Mapped[str] = mapped_column(String(63))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    cluster: Mapped[Cluster] = relationship(lazy="raise")
+
+
+class App(Base):
+    __tablename__ = "apps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    team: Mapped[str] = mapped_column(String(63))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    environments: Mapped[list[AppEnvironment]] = relationship(lazy="raise", back_populates="app")
+
+    __table_args__ = (Index("ix_apps_team_name", "team", "name"),)
+
+
+class AppEnvironment(Base):
+    """An app attached to an environment, with its recorded status."""
+
+    __tablename__ = "app_environments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="RESTRICT"))
+    release_name: Mapped[str] = mapped_column(String(53))
+    desired_replicas: Mapped[int] = mapped_column(Integer, default=1)
+    # The recorded status: what Hibernia last observed. Lists and filters read only these columns.
+    status: Mapped[AppStatus] = mapped_column(_str_enum(AppStatus, "app_status"), default=AppStatus.NOT_DEPLOYED)
+    status_reason: Mapped[str] = mapped_column(Text, default="Never deployed")
+    status_since: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    status_observed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    app: Mapped[App] = relationship(lazy="raise", back_populates="environments")
+    environment: Mapped[Environment] = relationship(lazy="raise")
+
+    __table_args__ = (
+        UniqueConstraint("app_id", "environment_id"),
+        # Status filters join from apps by app_id, or scan one environment by status.
+        Index("ix_app_environments_app_id_status", "app_id", "status"),
+        Index("ix_app_environments_environment_id_status", "environment_id", "status"),
+        Index("ix_app_environments_status_app_id", "status", "app_id"),
+    )
+
+
+class Deployment(Base):
+    __tablename__ = "deployments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_environment_id: Mapped[int] = mapped_column(ForeignKey("app_environments.id", ondelete="CASCADE"))
+    image: Mapped[str] = mapped_column(String(1024))
+    on_hibernated: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[DeploymentOutcome] = mapped_column(
+        _str_enum(DeploymentOutcome, "deployment_outcome"), default=DeploymentOutcome.RUNNING
+    )
+    error: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(253))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_deployments_app_environment_id_id", "app_environment_id", "id"),)
+
+
+class HibernationRecord(Base):
+    """Per workload, what hibernation changed, so unhibernate can restore it exactly."""
+
+    __tablename__ = "hibernation_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_environment_id: Mapped[int] = mapped_column(ForeignKey("app_environments.id", ondelete="CASCADE"))
+    workload_kind: Mapped[WorkloadKind] = mapped_column(_str_enum(WorkloadKind, "workload_kind"))
+    workload_name: Mapped[str] = mapped_column(String(253))
+    original_replicas: Mapped[int | None] = mapped_column(Integer)
+    original_suspend: Mapped[bool | None] = mapped_column(Boolean)
+    actor: Mapped[str] = mapped_column(String(253))
+    since: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("app_environment_id", "workload_kind", "workload_name"),)
+
+
+class Transition(Base):
+    """One audit row: a status change and what caused it."""
+
+    __tablename__ = "transitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_environment_id: Mapped[int] = mapped_column(ForeignKey("app_environments.id", ondelete="CASCADE"))
+    from_status: Mapped[AppStatus] = mapped_column(_str_enum(AppStatus, "app_status"))
+    to_status: Mapped[AppStatus] = mapped_column(_str_enum(AppStatus, "app_status"))
+    cause: Mapped[TransitionCause] = mapped_column(_str_enum(TransitionCause, "transition_cause"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(253))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_transitions_app_environment_id_id", "app_environment_id", "id"),)
+
+
+class OperationLease(Base):
+    """One row per app environment; an operation holds it until `expires_at`."""
+
+    __tablename__ = "operation_leases"
+
+    app_environment_id: Mapped[int] = mapped_column(
+        ForeignKey("app_environments.id", ondelete="CASCADE"), primary_key=True
+    )
+    holder: Mapped[str | None] = mapped_column(String(253))
+    operation: Mapped[str | None] = mapped_column(String(64))
+    actor: Mapped[str | None] = mapped_column(String(253))
+    acquired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

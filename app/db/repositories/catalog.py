@@ -1,0 +1,94 @@
+"""Clusters, environments, apps and their attachments: lookups and inserts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import contains_eager
+
+from app.db.models import App, AppEnvironment, Cluster, Environment, OperationLease
+from app.domain.errors import InvalidInput
+
+
+class CatalogRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def cluster_by_name(self, name: str) -> Cluster | None:
+        return await self.session.scalar(select(Cluster).where(Cluster.name == name))
+
+    async def environment_by_name(self, name: str) -> Environment | None:
+        return await self.session.scalar(select(Environment).where(Environment.name == name))
+
+    async def environments_by_names(self, names: Sequence[str]) -> list[Environment]:
+        result = await self.session.scalars(select(Environment).where(Environment.name.in_(names)))
+        return list(result)
+
+    async def environments(self) -> list[Environment]:
+        return list(await self.session.scalars(select(Environment).order_by(Environment.name)))
+
+    async def clusters(self) -> list[Cluster]:
+        return list(await self.session.scalars(select(Cluster).order_by(Cluster.name)))
+
+    async def app_by_name(self, name: str) -> App | None:
+        return await self.session.scalar(select(App).where(App.name == name))
+
+    async def apps_by_ids(self, ids: Sequence[int]) -> list[App]:
+        return list(await self.session.scalars(select(App).where(App.id.in_(ids))))
+
+    async def environments_by_ids(self, ids: Sequence[int]) -> list[Environment]:
+        return list(await self.session.scalars(select(Environment).where(Environment.id.in_(ids))))
+
+    async def clusters_by_ids(self, ids: Sequence[int]) -> list[Cluster]:
+        return list(await self.session.scalars(select(Cluster).where(Cluster.id.in_(ids))))
+
+    async def app_environment(self, app_name: str, environment_name: str) -> AppEnvironment | None:
+        query = (
+            select(AppEnvironment)
+            .join(AppEnvironment.app)
+            .join(AppEnvironment.environment)
+            .options(contains_eager(AppEnvironment.app), contains_eager(AppEnvironment.environment))
+            .where(App.name == app_name, Environment.name == environment_name)
+        )
+        return await self.session.scalar(query)
+
+    async def app_environments_by_ids(self, ids: Sequence[int]) -> list[AppEnvironment]:
+        query = (
+            select(AppEnvironment)
+            .join(AppEnvironment.app)
+            .join(AppEnvironment.environment)
+            .options(contains_eager(AppEnvironment.app), contains_eager(AppEnvironment.environment))
+            .where(AppEnvironment.id.in_(ids))
+        )
+        return list(await self.session.scalars(query))
+
+    async def app_environments_by_app_ids(self, app_ids: Sequence[int]) -> list[AppEnvironment]:
+        """Every attachment of the given apps with its environment, in one statement."""
+        query = (
+            select(AppEnvironment)
+            .join(AppEnvironment.environment)
+            .options(contains_eager(AppEnvironment.environment))
+            .where(AppEnvironment.app_id.in_(app_ids))
+            .order_by(AppEnvironment.app_id, Environment.name)
+        )
+        return list(await self.session.scalars(query))
+
+    async def add(self, row: Cluster | Environment | App) -> None:
+        self.session.add(row)
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            # Lost a race with a concurrent create of the same name; the transaction is rolled back.
+            raise InvalidInput(
+                f"A {type(row).__name__.lower()} named '{row.name}' already exists.", field="name"
+            ) from None
+
+    async def attach(self, attachment: AppEnvironment) -> None:
+        self.session.add(attachment)
+        await self.session.flush()
+        # The lease row exists from the start, so acquiring it is always a single conditional UPDATE.
+        self.session.add(OperationLease(app_environment_id=attachment.id))
+        await self.session.flush()

@@ -1,0 +1,40 @@
+"""Per-request context: settings, database sessions, the actor and the dataloader registry."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.types import Info as StrawberryInfo
+
+from app.config import Settings
+from schema.dataloaders import Loaders
+
+
+@dataclass
+class Context:
+    settings: Settings
+    session_factory: async_sessionmaker[AsyncSession]
+    actor: str
+    request_id: str
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.session_factory)
+
+    @asynccontextmanager
+    async def read_session(self) -> AsyncIterator[AsyncSession]:
+        """A short session for one resolver: concurrent resolvers never share a session."""
+        async with self.session_factory() as session:
+            yield session
+
+    @asynccontextmanager
+    async def write_session(self) -> AsyncIterator[AsyncSession]:
+        """One session for one mutation, committed once at the end, rolled back on any error."""
+        async with self.session_factory() as session, session.begin():
+            yield session
+
+
+Info = StrawberryInfo[Context, None]

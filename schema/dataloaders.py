@@ -1,0 +1,54 @@
+"""Per-request dataloaders. Each batch opens its own short session (sessions are not task-safe)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.dataloader import DataLoader
+
+from app.db.models import App, AppEnvironment, Cluster, Environment
+from app.db.repositories.catalog import CatalogRepository
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _by_id(
+    session_factory: async_sessionmaker[AsyncSession],
+    fetch: Callable[[CatalogRepository, Sequence[int]], Awaitable[Sequence[V]]],
+    key: Callable[[V], int],
+) -> DataLoader[int, V | None]:
+    async def load(ids: list[int]) -> list[V | None]:
+        async with session_factory() as session:
+            found = {key(row): row for row in await fetch(CatalogRepository(session), ids)}
+        return [found.get(i) for i in ids]
+
+    return DataLoader(load_fn=load)
+
+
+class Loaders:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self.app_by_id: DataLoader[int, App | None] = _by_id(
+            session_factory, lambda r, ids: r.apps_by_ids(ids), lambda row: row.id
+        )
+        self.environment_by_id: DataLoader[int, Environment | None] = _by_id(
+            session_factory, lambda r, ids: r.environments_by_ids(ids), lambda row: row.id
+        )
+        self.cluster_by_id: DataLoader[int, Cluster | None] = _by_id(
+            session_factory, lambda r, ids: r.clusters_by_ids(ids), lambda row: row.id
+        )
+        self.app_environment_by_id: DataLoader[int, AppEnvironment | None] = _by_id(
+            session_factory, lambda r, ids: r.app_environments_by_ids(ids), lambda row: row.id
+        )
+
+        async def load_by_app(app_ids: list[int]) -> list[list[AppEnvironment]]:
+            async with session_factory() as session:
+                rows = await CatalogRepository(session).app_environments_by_app_ids(app_ids)
+            grouped: dict[int, list[AppEnvironment]] = {i: [] for i in app_ids}
+            for row in rows:
+                grouped[row.app_id].append(row)
+            return [grouped[i] for i in app_ids]
+
+        self.app_environments_by_app_id: DataLoader[int, list[AppEnvironment]] = DataLoader(load_fn=load_by_app)

@@ -1,0 +1,69 @@
+"""GraphQL enums, each value described for the playground. Values mirror the domain enums by name."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+
+@strawberry.enum(description="The status of an app on one environment.")
+class AppStatus(Enum):
+    NOT_DEPLOYED = strawberry.enum_value("NOT_DEPLOYED", description="Never deployed here and nothing running.")
+    HEALTHY = strawberry.enum_value("HEALTHY", description="Every workload has the replicas it wants, ready.")
+    PROGRESSING = strawberry.enum_value("PROGRESSING", description="A rollout is under way.")
+    DEGRADED = strawberry.enum_value(
+        "DEGRADED", description="A rollout or a wake is stuck or passed its progress deadline."
+    )
+    MISSING = strawberry.enum_value("MISSING", description="Deployed before, but no workloads exist now.")
+    HIBERNATING = strawberry.enum_value(
+        "HIBERNATING", description="Every workload is scaled to zero by hibernation, original replicas kept."
+    )
+    PARTIALLY_HIBERNATED = strawberry.enum_value(
+        "PARTIALLY_HIBERNATED", description="Some workloads are hibernated, others run."
+    )
+    WAKING = strawberry.enum_value("WAKING", description="Unhibernated; replicas are coming back.")
+    UNKNOWN = strawberry.enum_value(
+        "UNKNOWN", description="The cluster could not be asked (unreachable, timed out or refusing)."
+    )
+
+
+@strawberry.enum(description="Sort order.")
+class SortDirection(Enum):
+    ASC = strawberry.enum_value("ASC", description="Ascending (A to Z, oldest first).")
+    DESC = strawberry.enum_value("DESC", description="Descending (Z to A, newest first).")
+
+
+@strawberry.enum(description="What to sort apps by.")
+class AppOrderField(Enum):
+    NAME = strawberry.enum_value("NAME", description="The app's name.")
+    TEAM = strawberry.enum_value("TEAM", description="The owning team, then the app's name.")
+    CREATED_AT = strawberry.enum_value("CREATED_AT", description="When the app was created.")
+
+
+@strawberry.enum(description="What to sort app environments by.")
+class AppEnvironmentOrderField(Enum):
+    APP_NAME = strawberry.enum_value("APP_NAME", description="The app's name, then the environment's name.")
+    ENVIRONMENT_NAME = strawberry.enum_value(
+        "ENVIRONMENT_NAME", description="The environment's name, then the app's name."
+    )
+    STATUS_SINCE = strawberry.enum_value("STATUS_SINCE", description="When the recorded status last changed.")
+
+
+@strawberry.enum(description="Why an operation did not do what was asked.")
+class ErrorCode(Enum):
+    NOT_FOUND = strawberry.enum_value("NOT_FOUND", description="A named object does not exist.")
+    INVALID_INPUT = strawberry.enum_value("INVALID_INPUT", description="An input value is not acceptable.")
+    APP_HIBERNATED = strawberry.enum_value(
+        "APP_HIBERNATED", description="The target is hibernated and the policy says not to deploy."
+    )
+    OPERATION_IN_PROGRESS = strawberry.enum_value(
+        "OPERATION_IN_PROGRESS", description="Another operation holds this app environment; retry later."
+    )
+    CLUSTER_UNAVAILABLE = strawberry.enum_value(
+        "CLUSTER_UNAVAILABLE", description="The cluster did not answer, or refused; nothing was changed."
+    )
+    CONFLICT = strawberry.enum_value(
+        "CONFLICT", description="The object changed while being updated, more often than retries allow."
+    )
+    FORBIDDEN = strawberry.enum_value("FORBIDDEN", description="The caller may not do this.")

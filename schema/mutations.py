@@ -1,0 +1,131 @@
+"""Root mutation fields: each takes one `input` and returns a payload carrying `errors`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.errors import HiberniaError, InvalidInputs
+from app.services.catalog import CatalogService, ClusterSpec
+from schema.context import Info
+from schema.errors import OperationError, operation_errors
+from schema.types import App, AppEnvironment, Cluster, Environment
+
+T = TypeVar("T")
+
+_ERRORS = "Expected failures; empty when the mutation did what was asked."
+
+
+async def _run(info: Info, work: Callable[[AsyncSession], Awaitable[T]]) -> tuple[T | None, list[OperationError]]:
+    """Runs `work` in one transaction; an expected failure rolls everything back and becomes errors."""
+    try:
+        async with info.context.write_session() as session:
+            return await work(session), []
+    except (HiberniaError, InvalidInputs) as error:
+        return None, operation_errors(error)
+
+
+@strawberry.input(description="A cluster to register. Give exactly one of `server`, or `simulated: true`.")
+class CreateClusterInput:
+    name: str = strawberry.field(description="Unique DNS-1123 name, e.g. `prod-eu`.")
+    server: str | None = strawberry.field(default=None, description="API server URL, e.g. `https://10.0.0.1:6443`.")
+    token: str | None = strawberry.field(default=None, description="Bearer token of a service account.")
+    ca_data: str | None = strawberry.field(default=None, description="Base64 PEM of the cluster's CA.")
+    insecure_skip_tls_verify: bool = strawberry.field(
+        default=False, description="Skip TLS verification (test clusters only)."
+    )
+    simulated: bool = strawberry.field(default=False, description="True when `server` is a Hibernia cluster simulator.")
+
+
+@strawberry.type(description="The result of `createCluster`.")
+class CreateClusterPayload:
+    cluster: Cluster | None = strawberry.field(description="The new cluster; null on error.")
+    errors: list[OperationError] = strawberry.field(description=_ERRORS)
+
+
+@strawberry.input(description="An environment to create: a namespace on a registered cluster.")
+class CreateEnvironmentInput:
+    name: str = strawberry.field(description="Unique DNS-1123 name, e.g. `staging`.")
+    cluster: str = strawberry.field(description="Name of a registered cluster.")
+    namespace: str = strawberry.field(description="Kubernetes namespace the apps run in.")
+
+
+@strawberry.type(description="The result of `createEnvironment`.")
+class CreateEnvironmentPayload:
+    environment: Environment | None = strawberry.field(description="The new environment; null on error.")
+    errors: list[OperationError] = strawberry.field(description=_ERRORS)
+
+
+@strawberry.input(description="An app to create, optionally attached to environments at once.")
+class CreateAppInput:
+    name: str = strawberry.field(description="Unique DNS-1123 name; also the default release name.")
+    team: str = strawberry.field(description="The owning team.")
+    environments: list[str] = strawberry.field(
+        default_factory=list, description="Environments to attach it to, with default release and replicas."
+    )
+
+
+@strawberry.type(description="The result of `createApp`.")
+class CreateAppPayload:
+    app: App | None = strawberry.field(description="The new app; null on error.")
+    errors: list[OperationError] = strawberry.field(description=_ERRORS)
+
+
+@strawberry.input(description="Attach an existing app to an environment.")
+class AttachAppInput:
+    app: str = strawberry.field(description="The app's name.")
+    environment: str = strawberry.field(description="The environment's name.")
+    release_name: str | None = strawberry.field(default=None, description="Release name; default the app's name.")
+    replicas: int | None = strawberry.field(default=None, description="Replicas when awake, 0 to 1000; default 1.")
+
+
+@strawberry.type(description="The result of `attachApp`.")
+class AttachAppPayload:
+    app_environment: AppEnvironment | None = strawberry.field(description="The new attachment; null on error.")
+    errors: list[OperationError] = strawberry.field(description=_ERRORS)
+
+
+@strawberry.type(description="Change the catalog and operate on apps.")
+class Mutation:
+    @strawberry.mutation(description="Register a Kubernetes cluster.")
+    async def create_cluster(self, info: Info, input: CreateClusterInput) -> CreateClusterPayload:
+        spec = ClusterSpec(
+            name=input.name,
+            server=input.server,
+            token=input.token,
+            ca_data=input.ca_data,
+            insecure_skip_tls_verify=input.insecure_skip_tls_verify,
+            simulated=input.simulated,
+        )
+        row, errors = await _run(info, lambda s: CatalogService(s).create_cluster(spec))
+        return CreateClusterPayload(cluster=None if row is None else Cluster.from_row(row), errors=errors)
+
+    @strawberry.mutation(description="Create an environment: a namespace on a registered cluster.")
+    async def create_environment(self, info: Info, input: CreateEnvironmentInput) -> CreateEnvironmentPayload:
+        row, errors = await _run(
+            info, lambda s: CatalogService(s).create_environment(input.name, input.cluster, input.namespace)
+        )
+        return CreateEnvironmentPayload(environment=None if row is None else Environment.from_row(row), errors=errors)
+
+    @strawberry.mutation(description="Create an app, optionally attached to environments.")
+    async def create_app(self, info: Info, input: CreateAppInput) -> CreateAppPayload:
+        row, errors = await _run(
+            info, lambda s: CatalogService(s).create_app(input.name, input.team, input.environments)
+        )
+        return CreateAppPayload(app=None if row is None else App.from_row(row), errors=errors)
+
+    @strawberry.mutation(description="Attach an app to an environment with a release name and replicas.")
+    async def attach_app(self, info: Info, input: AttachAppInput) -> AttachAppPayload:
+        row, errors = await _run(
+            info,
+            lambda s: CatalogService(s).attach_app(input.app, input.environment, input.release_name, input.replicas),
+        )
+        return AttachAppPayload(
+            app_environment=None
+            if row is None
+            else AppEnvironment.from_row(row, app=row.app, environment=row.environment),
+            errors=errors,
+        )

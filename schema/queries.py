@@ -1,0 +1,109 @@
+"""Root query fields. Thin: they call services and loaders, nothing else."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+
+from app.db.pagination import SortDirection as DomainSortDirection
+from app.db.repositories.catalog import CatalogRepository
+from app.db.repositories.listing import AppEnvironmentOrderField as DomainAppEnvOrder
+from app.db.repositories.listing import AppOrderField as DomainAppOrder
+from app.db.repositories.listing import ListFilter
+from app.services.listing import ListingService
+from schema.context import Info
+from schema.inputs import AppEnvironmentOrder, AppFilter, AppOrder
+from schema.pagination import DEFAULT_PAGE_SIZE, Connection, connection, page_request
+from schema.types import App, AppEnvironment, Cluster, Environment
+
+_FIRST = "How many rows to return, 1 to 100 (default 20)."
+_AFTER = "Return rows after this cursor (a previous page's `pageInfo.endCursor`)."
+
+
+@strawberry.type(description="Read the catalog and the recorded status of every app.")
+class Query:
+    node: relay.Node | None = relay.node(description="Any object by its global `id`.")
+
+    @strawberry.field(description="Apps, filtered and paged; filters run in the database before paging.")
+    async def apps(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description=_FIRST)] = DEFAULT_PAGE_SIZE,
+        after: Annotated[str | None, strawberry.argument(description=_AFTER)] = None,
+        filter: Annotated[AppFilter | None, strawberry.argument(description="What to include.")] = None,
+        order_by: Annotated[AppOrder | None, strawberry.argument(description="Sort order (default: by name).")] = None,
+    ) -> Connection[App]:
+        order = order_by or AppOrder()
+        domain_filter = (filter or AppFilter()).to_domain()
+        field, direction = DomainAppOrder(order.field.value), DomainSortDirection(order.direction.value)
+        ordering = f"apps:{field}:{direction}"
+        request = page_request(first, after, ordering)
+        async with info.context.read_session() as session:
+            page = await ListingService(session).apps(domain_filter, field, direction, request)
+        return connection(page, App.from_row, ordering, lambda: _count_apps(info, domain_filter))
+
+    @strawberry.field(description="One row per app and environment, filtered and paged in the database.")
+    async def app_environments(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description=_FIRST)] = DEFAULT_PAGE_SIZE,
+        after: Annotated[str | None, strawberry.argument(description=_AFTER)] = None,
+        filter: Annotated[AppFilter | None, strawberry.argument(description="What to include.")] = None,
+        order_by: Annotated[
+            AppEnvironmentOrder | None,
+            strawberry.argument(description="Sort order (default: by app name, then environment name)."),
+        ] = None,
+    ) -> Connection[AppEnvironment]:
+        order = order_by or AppEnvironmentOrder()
+        domain_filter = (filter or AppFilter()).to_domain()
+        field, direction = DomainAppEnvOrder(order.field.value), DomainSortDirection(order.direction.value)
+        ordering = f"appEnvironments:{field}:{direction}"
+        request = page_request(first, after, ordering)
+        async with info.context.read_session() as session:
+            page = await ListingService(session).app_environments(domain_filter, field, direction, request)
+        return connection(
+            page,
+            lambda row: AppEnvironment.from_row(row, app=row.app, environment=row.environment),
+            ordering,
+            lambda: _count_app_environments(info, domain_filter),
+        )
+
+    @strawberry.field(description="One app by name; null when there is none.")
+    async def app(
+        self, info: Info, name: Annotated[str, strawberry.argument(description="The app's name.")]
+    ) -> App | None:
+        async with info.context.read_session() as session:
+            row = await CatalogRepository(session).app_by_name(name)
+        return None if row is None else App.from_row(row)
+
+    @strawberry.field(description="Every environment, by name.")
+    async def environments(self, info: Info) -> list[Environment]:
+        async with info.context.read_session() as session:
+            rows = await CatalogRepository(session).environments()
+        return [Environment.from_row(row) for row in rows]
+
+    @strawberry.field(description="One environment by name; null when there is none.")
+    async def environment(
+        self, info: Info, name: Annotated[str, strawberry.argument(description="The environment's name.")]
+    ) -> Environment | None:
+        async with info.context.read_session() as session:
+            row = await CatalogRepository(session).environment_by_name(name)
+        return None if row is None else Environment.from_row(row)
+
+    @strawberry.field(description="Every registered cluster, by name.")
+    async def clusters(self, info: Info) -> list[Cluster]:
+        async with info.context.read_session() as session:
+            rows = await CatalogRepository(session).clusters()
+        return [Cluster.from_row(row) for row in rows]
+
+
+async def _count_apps(info: Info, filter_: ListFilter) -> int:
+    async with info.context.read_session() as session:
+        return await ListingService(session).count_apps(filter_)
+
+
+async def _count_app_environments(info: Info, filter_: ListFilter) -> int:
+    async with info.context.read_session() as session:
+        return await ListingService(session).count_app_environments(filter_)

@@ -1,0 +1,128 @@
+"""The object types of the graph. Built from database rows; related objects come through dataloaders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Self
+
+import strawberry
+from strawberry import relay
+
+from app.db import models
+from schema.context import Info
+from schema.enums import AppStatus
+
+
+@strawberry.type(description="A Kubernetes API server Hibernia talks to. Credentials are never returned.")
+class Cluster(relay.Node):
+    id: relay.NodeID[int]
+    name: str = strawberry.field(description="Unique name of the cluster.")
+    server: str | None = strawberry.field(description="API server URL, when the cluster is reached by URL.")
+    simulated: bool = strawberry.field(description="True for the built-in cluster simulator.")
+
+    @classmethod
+    def from_row(cls, row: models.Cluster) -> Self:
+        return cls(id=row.id, name=row.name, server=row.server, simulated=row.simulated)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Self | None]:
+        rows = await info.context.loaders.cluster_by_id.load_many([int(i) for i in node_ids])
+        return [None if row is None else cls.from_row(row) for row in rows]
+
+
+@strawberry.type(description="A named target for deploys: one namespace on one cluster.")
+class Environment(relay.Node):
+    id: relay.NodeID[int]
+    name: str = strawberry.field(description="Unique name of the environment, e.g. `staging`.")
+    namespace: str = strawberry.field(description="The Kubernetes namespace apps run in.")
+    cluster_id: strawberry.Private[int]
+
+    @strawberry.field(description="The cluster the namespace lives on.")
+    async def cluster(self, info: Info) -> Cluster:
+        row = await info.context.loaders.cluster_by_id.load(self.cluster_id)
+        assert row is not None, "environments reference clusters with a foreign key"
+        return Cluster.from_row(row)
+
+    @classmethod
+    def from_row(cls, row: models.Environment) -> Self:
+        return cls(id=row.id, name=row.name, namespace=row.namespace, cluster_id=row.cluster_id)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Self | None]:
+        rows = await info.context.loaders.environment_by_id.load_many([int(i) for i in node_ids])
+        return [None if row is None else cls.from_row(row) for row in rows]
+
+
+@strawberry.type(description="An application, owned by a team, attached to any number of environments.")
+class App(relay.Node):
+    id: relay.NodeID[int]
+    name: str = strawberry.field(description="Unique DNS-1123 name of the app.")
+    team: str = strawberry.field(description="The team that owns the app.")
+    created_at: datetime = strawberry.field(description="When the app was created.")
+
+    @strawberry.field(description="The environments this app is attached to, with recorded status, by name.")
+    async def environments(self, info: Info) -> list[AppEnvironment]:
+        rows = await info.context.loaders.app_environments_by_app_id.load(self.id)
+        return [AppEnvironment.from_row(row, environment=row.environment) for row in rows]
+
+    @classmethod
+    def from_row(cls, row: models.App) -> Self:
+        return cls(id=row.id, name=row.name, team=row.team, created_at=row.created_at)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Self | None]:
+        rows = await info.context.loaders.app_by_id.load_many([int(i) for i in node_ids])
+        return [None if row is None else cls.from_row(row) for row in rows]
+
+
+@strawberry.type(description="An app attached to an environment, with its recorded status.")
+class AppEnvironment(relay.Node):
+    id: relay.NodeID[int]
+    release_name: str = strawberry.field(description="The release whose workloads make up the app here.")
+    desired_replicas: int = strawberry.field(description="Replicas the main workload runs with when awake.")
+    status: AppStatus = strawberry.field(
+        description="The recorded status: what Hibernia last observed. Cheap; lists filter on it."
+    )
+    status_reason: str = strawberry.field(description="Why the recorded status is what it is, in words.")
+    status_since: datetime = strawberry.field(description="When the recorded status last changed.")
+    status_observed_at: datetime | None = strawberry.field(
+        description="When the status was last checked against the cluster; null if never."
+    )
+    app_id: strawberry.Private[int]
+    environment_id: strawberry.Private[int]
+    loaded_app: strawberry.Private[models.App | None] = None
+    loaded_environment: strawberry.Private[models.Environment | None] = None
+
+    @strawberry.field(description="The app.")
+    async def app(self, info: Info) -> App:
+        row = self.loaded_app or await info.context.loaders.app_by_id.load(self.app_id)
+        assert row is not None, "app environments reference apps with a foreign key"
+        return App.from_row(row)
+
+    @strawberry.field(description="The environment.")
+    async def environment(self, info: Info) -> Environment:
+        row = self.loaded_environment or await info.context.loaders.environment_by_id.load(self.environment_id)
+        assert row is not None, "app environments reference environments with a foreign key"
+        return Environment.from_row(row)
+
+    @classmethod
+    def from_row(cls, row: models.AppEnvironment, *, app: models.App | None = None, environment: Any = None) -> Self:
+        return cls(
+            id=row.id,
+            release_name=row.release_name,
+            desired_replicas=row.desired_replicas,
+            status=AppStatus(row.status.value),
+            status_reason=row.status_reason,
+            status_since=row.status_since,
+            status_observed_at=row.status_observed_at,
+            app_id=row.app_id,
+            environment_id=row.environment_id,
+            loaded_app=app,
+            loaded_environment=environment,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Self | None]:
+        rows = await info.context.loaders.app_environment_by_id.load_many([int(i) for i in node_ids])
+        return [None if row is None else cls.from_row(row, app=row.app, environment=row.environment) for row in rows]
