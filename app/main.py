@@ -78,10 +78,16 @@ class RequestIdMiddleware:
 Startup = Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]] | None]]
 
 
-def create_app(settings: Settings | None = None, *, on_startup: Startup | None = None) -> Starlette:
-    """Builds the ASGI app. `on_startup` may start extra services and return their shutdown."""
+def create_app(
+    settings: Settings | None = None, *, engine: AsyncEngine | None = None, on_startup: Startup | None = None
+) -> Starlette:
+    """Builds the ASGI app. `on_startup` may start extra services and return their shutdown.
+
+    An `engine` passed in (tests share one) is left open; one created here is disposed at shutdown.
+    """
     settings = settings or get_settings()
-    engine = create_engine(settings.database_url)
+    owns_engine = engine is None
+    engine = engine or create_engine(settings.database_url)
     runtime = Runtime(settings=settings, engine=engine, session_factory=create_session_factory(engine))
 
     @asynccontextmanager
@@ -92,7 +98,8 @@ def create_app(settings: Settings | None = None, *, on_startup: Startup | None =
         finally:
             if shutdown is not None:
                 await shutdown()
-            await engine.dispose()
+            if owns_engine:
+                await engine.dispose()
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,7 @@ from schema.types import App, AppEnvironment, Cluster, Environment
 
 T = TypeVar("T")
 
+_INPUT = "What to do; see the input type for each field."
 _ERRORS = "Expected failures; empty when the mutation did what was asked."
 
 
@@ -91,7 +92,9 @@ class AttachAppPayload:
 @strawberry.type(description="Change the catalog and operate on apps.")
 class Mutation:
     @strawberry.mutation(description="Register a Kubernetes cluster.")
-    async def create_cluster(self, info: Info, input: CreateClusterInput) -> CreateClusterPayload:
+    async def create_cluster(
+        self, info: Info, input: Annotated[CreateClusterInput, strawberry.argument(description=_INPUT)]
+    ) -> CreateClusterPayload:
         spec = ClusterSpec(
             name=input.name,
             server=input.server,
@@ -104,21 +107,27 @@ class Mutation:
         return CreateClusterPayload(cluster=None if row is None else Cluster.from_row(row), errors=errors)
 
     @strawberry.mutation(description="Create an environment: a namespace on a registered cluster.")
-    async def create_environment(self, info: Info, input: CreateEnvironmentInput) -> CreateEnvironmentPayload:
+    async def create_environment(
+        self, info: Info, input: Annotated[CreateEnvironmentInput, strawberry.argument(description=_INPUT)]
+    ) -> CreateEnvironmentPayload:
         row, errors = await _run(
             info, lambda s: CatalogService(s).create_environment(input.name, input.cluster, input.namespace)
         )
         return CreateEnvironmentPayload(environment=None if row is None else Environment.from_row(row), errors=errors)
 
     @strawberry.mutation(description="Create an app, optionally attached to environments.")
-    async def create_app(self, info: Info, input: CreateAppInput) -> CreateAppPayload:
+    async def create_app(
+        self, info: Info, input: Annotated[CreateAppInput, strawberry.argument(description=_INPUT)]
+    ) -> CreateAppPayload:
         row, errors = await _run(
             info, lambda s: CatalogService(s).create_app(input.name, input.team, input.environments)
         )
         return CreateAppPayload(app=None if row is None else App.from_row(row), errors=errors)
 
     @strawberry.mutation(description="Attach an app to an environment with a release name and replicas.")
-    async def attach_app(self, info: Info, input: AttachAppInput) -> AttachAppPayload:
+    async def attach_app(
+        self, info: Info, input: Annotated[AttachAppInput, strawberry.argument(description=_INPUT)]
+    ) -> AttachAppPayload:
         row, errors = await _run(
             info,
             lambda s: CatalogService(s).attach_app(input.app, input.environment, input.release_name, input.replicas),

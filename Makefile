@@ -1,0 +1,47 @@
+# The task runner. `make run` and `make test` install into .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test test-sqlite lint format schema lock clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Hibernia needs Python >= 3.11 (set PYTHON=...)"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Serve the playground at http://127.0.0.1:8000/graphql on embedded SQLite with demo apps.
+run: install
+	$(BIN)/hibernia serve --demo
+
+## The whole suite: SQLite always, PostgreSQL too when HIBERNIA_TEST_POSTGRES_URL is set.
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## Re-export schema/schema.graphql after changing the GraphQL layer.
+schema: install
+	$(BIN)/hibernia export-schema --output schema/schema.graphql
+
+## Re-pin requirements.lock from pyproject.toml's ranges.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet -e '.[dev]'
+	.lock-venv/bin/pip freeze --exclude-editable > requirements.lock
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
