@@ -1,8 +1,12 @@
-"""The status vocabulary of an app environment."""
+"""The status vocabulary of an app environment, and the values its derivation works with."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+
+from app.domain.workloads import WorkloadKind
 
 
 class AppStatus(StrEnum):
@@ -18,3 +22,41 @@ class AppStatus(StrEnum):
 
 
 HIBERNATED_STATUSES = frozenset({AppStatus.HIBERNATING, AppStatus.PARTIALLY_HIBERNATED})
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedHibernation:
+    """What the database remembers hibernation changed on one workload."""
+
+    kind: WorkloadKind
+    name: str
+    # Deployments and StatefulSets: the replicas to restore. None for CronJobs.
+    original_replicas: int | None
+    # CronJobs: the `suspend` value to restore. None for Deployments and StatefulSets.
+    original_suspend: bool | None
+    since: datetime
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadState:
+    """One workload as the status derivation sees it."""
+
+    kind: WorkloadKind
+    name: str
+    desired_replicas: int
+    ready_replicas: int
+    hibernated: bool
+    # What unhibernate would restore: the annotation, else the database record. None when neither
+    # knows, and always None for CronJobs (they restore `suspend`, not replicas).
+    original_replicas: int | None
+    images: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedStatus:
+    status: AppStatus
+    # Why, in words a person understands; names the workloads concerned.
+    reason: str
+    # Sorted by kind (Deployment, StatefulSet, CronJob) then name.
+    workloads: tuple[WorkloadState, ...]
