@@ -48,9 +48,10 @@ def settings(database: DatabaseUnderTest) -> Settings:
 async def graphql(database: DatabaseUnderTest, settings: Settings) -> AsyncIterator[GraphQLClient]:
     app = create_app(settings, engine=database.engine)
     transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=transport, base_url="http://hibernia.test"
-    ) as http:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://hibernia.test") as http,
+    ):
         yield GraphQLClient(http=http)
 
 
@@ -72,5 +73,3 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if os.environ.get("HIBERNIA_REQUIRE_POSTGRES") == "1" and _postgres_tests_passed == 0:
         print("\nHIBERNIA_REQUIRE_POSTGRES=1 but no PostgreSQL test passed", flush=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-

@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, literal, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.types import TypeDecorator
 
 T = TypeVar("T")
 CursorKey = tuple[Any, ...]
@@ -72,8 +73,9 @@ def key_value(value: Any) -> Any:
 
 def parse_key_value(column: InstrumentedAttribute[Any], value: Any) -> Any:
     python_type: type[Any] | None
+    column_type = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
     try:
-        python_type = column.type.python_type
+        python_type = column_type.python_type
     except NotImplementedError:
         python_type = None
     if python_type is datetime and isinstance(value, str):

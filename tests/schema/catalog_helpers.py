@@ -38,7 +38,9 @@ async def create_catalog(
     data = await graphql.query(CREATE_CLUSTER, {"input": {"name": "c1", "server": "http://127.0.0.1:1"}})
     assert data["createCluster"]["errors"] == []
     for name, namespace in (environments or {}).items():
-        data = await graphql.query(CREATE_ENVIRONMENT, {"input": {"name": name, "cluster": "c1", "namespace": namespace}})
+        data = await graphql.query(
+            CREATE_ENVIRONMENT, {"input": {"name": name, "cluster": "c1", "namespace": namespace}}
+        )
         assert data["createEnvironment"]["errors"] == []
     for name, (team, envs) in (apps or {}).items():
         data = await graphql.query(CREATE_APP, {"input": {"name": name, "team": team, "environments": envs}})

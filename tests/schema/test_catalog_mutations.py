@@ -64,12 +64,20 @@ async def test_create_catalog_and_attach(graphql: GraphQLClient, database: Datab
         (CREATE_APP, {"name": "a" * 64, "team": "core"}, [("INVALID_INPUT", "name")]),
         (CREATE_APP, {"name": "new", "team": " "}, [("INVALID_INPUT", "team")]),
         (CREATE_APP, {"name": "new", "team": "core", "environments": ["dev", "nope"]}, [("NOT_FOUND", "environments")]),
-        (CREATE_APP, {"name": "new", "team": "core", "environments": ["dev", "dev"]}, [("INVALID_INPUT", "environments")]),
+        (
+            CREATE_APP,
+            {"name": "new", "team": "core", "environments": ["dev", "dev"]},
+            [("INVALID_INPUT", "environments")],
+        ),
         (ATTACH_APP, {"app": "web", "environment": "dev"}, [("INVALID_INPUT", "environment")]),
         (ATTACH_APP, {"app": "nope", "environment": "dev"}, [("NOT_FOUND", "app")]),
         (ATTACH_APP, {"app": "web", "environment": "nope"}, [("NOT_FOUND", "environment")]),
         (ATTACH_APP, {"app": "web", "environment": "prod", "replicas": -1}, [("INVALID_INPUT", "replicas")]),
-        (ATTACH_APP, {"app": "web", "environment": "prod", "releaseName": "x" * 54}, [("INVALID_INPUT", "releaseName")]),
+        (
+            ATTACH_APP,
+            {"app": "web", "environment": "prod", "releaseName": "x" * 54},
+            [("INVALID_INPUT", "releaseName")],
+        ),
     ],
 )
 async def test_bad_input_is_a_typed_error_that_changes_nothing(

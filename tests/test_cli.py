@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from schema.schema import SDL_PATH
+
+
+def _hibernia(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+
+
+def test_export_schema_prints_the_committed_sdl() -> None:
+    result = _hibernia("export-schema")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == SDL_PATH.read_text(encoding="utf-8")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_serve_demo_migrates_and_answers_the_readme_query(tmp_path: Path) -> None:
+    env = {**os.environ, "HIBERNIA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"}
+    migrated = _hibernia("migrate", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        query = "{ apps(first: 10, filter: { statuses: [HIBERNATING] }) { totalCount edges { node { name } } } }"
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/graphql",
+            data=json.dumps({"query": query}).encode(),
+            headers={"content-type": "application/json"},
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    body = json.load(response)
+                break
+            except OSError:
+                assert server.poll() is None, "server exited"
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        assert "errors" not in body
+        assert body["data"]["apps"]["totalCount"] > 0
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
