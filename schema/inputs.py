@@ -29,7 +29,7 @@ class AppFilter:
             search=self.search or None,
             teams=self.teams,
             environments=self.environments,
-            statuses=None if self.statuses is None else [DomainAppStatus(s.value) for s in self.statuses],
+            statuses=None if self.statuses is None else [DomainAppStatus(s.name) for s in self.statuses],
         )
 
 

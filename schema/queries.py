@@ -37,7 +37,7 @@ class Query:
     ) -> Connection[App]:
         order = order_by or AppOrder()
         domain_filter = (filter or AppFilter()).to_domain()
-        field, direction = DomainAppOrder(order.field.value), DomainSortDirection(order.direction.value)
+        field, direction = DomainAppOrder(order.field.name), DomainSortDirection(order.direction.name)
         ordering = f"apps:{field}:{direction}"
         request = page_request(first, after, ordering)
         async with info.context.read_session() as session:
@@ -58,7 +58,7 @@ class Query:
     ) -> Connection[AppEnvironment]:
         order = order_by or AppEnvironmentOrder()
         domain_filter = (filter or AppFilter()).to_domain()
-        field, direction = DomainAppEnvOrder(order.field.value), DomainSortDirection(order.direction.value)
+        field, direction = DomainAppEnvOrder(order.field.name), DomainSortDirection(order.direction.name)
         ordering = f"appEnvironments:{field}:{direction}"
         request = page_request(first, after, ordering)
         async with info.context.read_session() as session:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Select, literal, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
@@ -39,9 +39,11 @@ def _after_condition(
 ) -> ColumnElement[bool]:
     # A row-value comparison (PostgreSQL, and SQLite >= 3.15) walks the composite index directly.
     if len(columns) == 1:
-        return columns[0] > key[0] if direction is SortDirection.ASC else columns[0] < key[0]
+        single: ColumnElement[bool] = columns[0] > key[0] if direction is SortDirection.ASC else columns[0] < key[0]
+        return single
     left, right = tuple_(*columns), tuple_(*(literal(v, c.type) for v, c in zip(key, columns, strict=True)))
-    return left > right if direction is SortDirection.ASC else left < right
+    condition: ColumnElement[bool] = left > right if direction is SortDirection.ASC else left < right
+    return condition
 
 
 def paginate(
@@ -75,7 +77,7 @@ def parse_key_value(column: InstrumentedAttribute[Any], value: Any) -> Any:
     python_type: type[Any] | None
     column_type = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
     try:
-        python_type = column_type.python_type
+        python_type = cast(type[Any], column_type.python_type)
     except NotImplementedError:
         python_type = None
     if python_type is datetime and isinstance(value, str):

@@ -124,7 +124,7 @@ class ListingRepository:
             contains_eager(AppEnvironment.app), contains_eager(AppEnvironment.environment)
         )
         rows = list(await self.session.scalars(query))
-        owners = {App: "app", Environment: "environment", AppEnvironment: None}
+        owners: dict[object, str | None] = {App: "app", Environment: "environment", AppEnvironment: None}
         keys = []
         for row in rows:
             key = []
