@@ -41,19 +41,6 @@ async def _migrate() -> None:
         await engine.dispose()
 
 
-async def _seed_demo(server: str) -> None:
-    from app.db.engine import create_engine, create_session_factory
-    from app.services.demo import seed_demo
-
-    engine = create_engine(get_settings().database_url)
-    try:
-        async with create_session_factory(engine)() as session, session.begin():
-            if await seed_demo(session, server):
-                logger.info("demo apps and environments created")
-    finally:
-        await engine.dispose()
-
-
 def _serve(host: str, port: int, demo: bool, migrate: bool) -> None:
     import uvicorn
 
@@ -61,10 +48,13 @@ def _serve(host: str, port: int, demo: bool, migrate: bool) -> None:
 
     if migrate:
         asyncio.run(_migrate())
+    on_startup = None
     if demo:
-        asyncio.run(_seed_demo("http://127.0.0.1:0"))
+        from app.demo import start_demo
+
+        on_startup = start_demo
     print(f"Hibernia playground: http://{host}:{port}/graphql", flush=True)
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(on_startup=on_startup), host=host, port=port, log_level="info")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,9 +16,12 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from app.cluster.registry import ClusterRegistry
 from app.config import Settings, get_settings
 from app.db.engine import create_engine, create_session_factory
 from app.request_context import new_request_id, set_request_id
+from app.services.live_status import LiveStatusService
+from app.services.refresher import StatusRefresher
 from schema.context import Context
 from schema.schema import schema
 
@@ -35,6 +38,9 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
+    registry: ClusterRegistry
+    live_status: LiveStatusService
+    refresher: StatusRefresher
 
 
 class HiberniaGraphQL(GraphQL[Context, None]):
@@ -47,6 +53,7 @@ class HiberniaGraphQL(GraphQL[Context, None]):
         return Context(
             settings=self.runtime.settings,
             session_factory=self.runtime.session_factory,
+            live_status=self.runtime.live_status,
             actor=actor,
             request_id=request.scope.get("hibernia.request_id", "-"),
         )
@@ -79,25 +86,44 @@ Startup = Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]] | None]]
 
 
 def create_app(
-    settings: Settings | None = None, *, engine: AsyncEngine | None = None, on_startup: Startup | None = None
+    settings: Settings | None = None,
+    *,
+    engine: AsyncEngine | None = None,
+    registry: ClusterRegistry | None = None,
+    on_startup: Startup | None = None,
 ) -> Starlette:
     """Builds the ASGI app. `on_startup` may start extra services and return their shutdown.
 
-    An `engine` passed in (tests share one) is left open; one created here is disposed at shutdown.
+    An `engine` or `registry` passed in (tests share them) is left open; ones created here are closed
+    at shutdown.
     """
     settings = settings or get_settings()
-    owns_engine = engine is None
+    owns_engine, owns_registry = engine is None, registry is None
     engine = engine or create_engine(settings.database_url)
-    runtime = Runtime(settings=settings, engine=engine, session_factory=create_session_factory(engine))
+    registry = registry or ClusterRegistry(settings)
+    session_factory = create_session_factory(engine)
+    live_status = LiveStatusService(session_factory, registry)
+    runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        registry=registry,
+        live_status=live_status,
+        refresher=StatusRefresher(session_factory, live_status, settings.status_refresh_seconds),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         shutdown = await on_startup(runtime) if on_startup else None
+        runtime.refresher.start()
         try:
             yield
         finally:
+            await runtime.refresher.stop()
             if shutdown is not None:
                 await shutdown()
+            if owns_registry:
+                await registry.close()
             if owns_engine:
                 await engine.dispose()
 

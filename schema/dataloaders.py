@@ -10,6 +10,7 @@ from strawberry.dataloader import DataLoader
 
 from app.db.models import App, AppEnvironment, Cluster, Environment
 from app.db.repositories.catalog import CatalogRepository
+from app.services.live_status import LiveStatus, LiveStatusService
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -29,7 +30,7 @@ def _by_id(
 
 
 class Loaders:
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], live_status: LiveStatusService) -> None:
         self.app_by_id: DataLoader[int, App | None] = _by_id(
             session_factory, lambda r, ids: r.apps_by_ids(ids), lambda row: row.id
         )
@@ -52,3 +53,10 @@ class Loaders:
             return [grouped[i] for i in app_ids]
 
         self.app_environments_by_app_id: DataLoader[int, list[AppEnvironment]] = DataLoader(load_fn=load_by_app)
+
+        async def load_live(ids: list[int]) -> list[LiveStatus]:
+            # The whole batch is one observation: one LIST per (cluster, namespace, kind).
+            found = await live_status.observe(ids)
+            return [found[i] for i in ids]
+
+        self.live_status_by_app_environment_id: DataLoader[int, LiveStatus] = DataLoader(load_fn=load_live)

@@ -67,3 +67,10 @@ class ErrorCode(Enum):
         "CONFLICT", description="The object changed while being updated, more often than retries allow."
     )
     FORBIDDEN = strawberry.enum_value("FORBIDDEN", description="The caller may not do this.")
+
+
+@strawberry.enum(description="The kinds of Kubernetes workload Hibernia manages.")
+class WorkloadKind(Enum):
+    DEPLOYMENT = strawberry.enum_value("Deployment", description="apps/v1 Deployment.")
+    STATEFUL_SET = strawberry.enum_value("StatefulSet", description="apps/v1 StatefulSet.")
+    CRON_JOB = strawberry.enum_value("CronJob", description="batch/v1 CronJob (hibernated by suspending it).")

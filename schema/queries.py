@@ -15,6 +15,7 @@ from app.db.repositories.listing import ListFilter
 from app.services.listing import ListingService
 from schema.context import Info
 from schema.inputs import AppEnvironmentOrder, AppFilter, AppOrder
+from schema.live_status import AppEnvironmentStatus
 from schema.pagination import DEFAULT_PAGE_SIZE, Connection, connection, page_request
 from schema.types import App, AppEnvironment, Cluster, Environment
 
@@ -91,6 +92,30 @@ class Query:
         async with info.context.read_session() as session:
             row = await CatalogRepository(session).environment_by_name(name)
         return None if row is None else Environment.from_row(row)
+
+    @strawberry.field(description="The authoritative live status of one app environment, read from the cluster now.")
+    async def app_status(
+        self,
+        info: Info,
+        app: Annotated[str, strawberry.argument(description="The app's name.")],
+        environment: Annotated[str, strawberry.argument(description="The environment's name.")],
+    ) -> AppEnvironmentStatus:
+        return AppEnvironmentStatus.from_live(await info.context.live_status.observe_one(app, environment))
+
+    @strawberry.field(
+        description="Live status of an app group in one environment: the given apps in the given order, "
+        "or every app attached to it by name. One LIST per workload kind for the whole group."
+    )
+    async def app_statuses(
+        self,
+        info: Info,
+        environment: Annotated[str, strawberry.argument(description="The environment's name.")],
+        apps: Annotated[
+            list[str] | None, strawberry.argument(description="App names; omit for every attached app.")
+        ] = None,
+    ) -> list[AppEnvironmentStatus]:
+        statuses = await info.context.live_status.observe_group(environment, apps)
+        return [AppEnvironmentStatus.from_live(s) for s in statuses]
 
     @strawberry.field(description="Every registered cluster, by name.")
     async def clusters(self, info: Info) -> list[Cluster]:

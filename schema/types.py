@@ -12,6 +12,7 @@ from strawberry import relay
 from app.db import models
 from schema.context import Info
 from schema.enums import AppStatus
+from schema.live_status import AppEnvironmentStatus
 
 
 @strawberry.type(description="A Kubernetes API server Hibernia talks to. Credentials are never returned.")
@@ -93,6 +94,15 @@ class AppEnvironment(relay.Node):
     environment_id: strawberry.Private[int]
     loaded_app: strawberry.Private[models.App | None] = None
     loaded_environment: strawberry.Private[models.Environment | None] = None
+
+    @strawberry.field(
+        description="The status read from the cluster now (batched: one LIST per namespace and workload "
+        "kind for the whole request). Also refreshes the recorded status."
+    )
+    async def live_status(self, info: Info) -> AppEnvironmentStatus:
+        return AppEnvironmentStatus.from_live(
+            await info.context.loaders.live_status_by_app_environment_id.load(self.id)
+        )
 
     @strawberry.field(description="The app.")
     async def app(self, info: Info) -> App:

@@ -1,61 +1,38 @@
-"""Demo data for `hibernia serve --demo`: a few teams, environments and apps, some hibernated."""
+"""Demo catalog for `hibernia serve --demo`, matching the simulator's demo workloads."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import AppEnvironment
 from app.db.repositories.catalog import CatalogRepository
-from app.db.types import utcnow
-from app.domain.status import AppStatus
 from app.services.catalog import CatalogService, ClusterSpec
 
 DEMO_CLUSTER = "demo"
-
-
-@dataclass(frozen=True, slots=True)
-class DemoApp:
-    name: str
-    team: str
-    replicas: int
-    hibernated_in: tuple[str, ...] = ()
-
-
+# environment → namespace, as app/cluster/simulator/demo.py seeds them
 DEMO_ENVIRONMENTS = {"dev": "demo-dev", "staging": "demo-staging", "prod": "demo-prod"}
-DEMO_APPS = (
-    DemoApp("checkout", "payments", 3, hibernated_in=("dev",)),
-    DemoApp("payments-api", "payments", 2, hibernated_in=("dev", "staging")),
-    DemoApp("catalog", "storefront", 2),
-    DemoApp("search", "storefront", 3, hibernated_in=("dev",)),
-    DemoApp("recommendations", "storefront", 1, hibernated_in=("dev", "staging")),
-    DemoApp("notifications", "platform", 1),
-    DemoApp("reporting", "data", 1, hibernated_in=("dev", "staging", "prod")),
-)
+# app → (team, environments, replicas when awake)
+DEMO_APPS = {
+    "web": ("storefront", ("dev", "staging", "prod"), 2),
+    "api": ("payments", ("dev", "staging", "prod"), 2),
+    "worker": ("data", ("dev", "staging", "prod"), 2),
+    "reports": ("data", ("dev",), 1),
+}
 
 
-async def seed_demo(session: AsyncSession, server: str) -> bool:
-    """Creates the demo catalog once; returns False when it already exists."""
+async def seed_demo_catalog(session: AsyncSession, server: str) -> bool:
+    """Creates the demo catalog once (returns True then); later starts only repoint the cluster."""
     repository = CatalogRepository(session)
-    if await repository.cluster_by_name(DEMO_CLUSTER):
+    existing = await repository.cluster_by_name(DEMO_CLUSTER)
+    if existing is not None:
+        existing.server = server  # the in-process simulator listens on a new port each start
+        await session.flush()
         return False
     catalog = CatalogService(session)
     await catalog.create_cluster(ClusterSpec(name=DEMO_CLUSTER, server=server, simulated=True))
     for environment, namespace in DEMO_ENVIRONMENTS.items():
         await catalog.create_environment(environment, DEMO_CLUSTER, namespace)
-    now = utcnow()
-    for demo in DEMO_APPS:
-        await catalog.create_app(demo.name, demo.team, [])
-        for environment in DEMO_ENVIRONMENTS:
-            attachment: AppEnvironment = await catalog.attach_app(demo.name, environment, None, demo.replicas)
-            hibernated = environment in demo.hibernated_in
-            attachment.status = AppStatus.HIBERNATING if hibernated else AppStatus.HEALTHY
-            attachment.status_reason = (
-                f"All workloads hibernated (demo; {demo.replicas} replicas when awake)"
-                if hibernated
-                else f"{demo.replicas} of {demo.replicas} replicas ready (demo)"
-            )
-            attachment.status_since = now
-    await session.flush()
+    for app, (team, environments, replicas) in DEMO_APPS.items():
+        await catalog.create_app(app, team, [])
+        for environment in environments:
+            await catalog.attach_app(app, environment, None, replicas)
     return True

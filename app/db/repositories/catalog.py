@@ -65,6 +65,18 @@ class CatalogRepository:
         )
         return list(await self.session.scalars(query))
 
+    async def app_environments_in(self, environment_id: int, app_names: Sequence[str] | None) -> list[AppEnvironment]:
+        query = (
+            select(AppEnvironment)
+            .join(AppEnvironment.app)
+            .join(AppEnvironment.environment)
+            .options(contains_eager(AppEnvironment.app), contains_eager(AppEnvironment.environment))
+            .where(AppEnvironment.environment_id == environment_id)
+        )
+        if app_names is not None:
+            query = query.where(App.name.in_(app_names))
+        return list(await self.session.scalars(query))
+
     async def app_environments_by_app_ids(self, app_ids: Sequence[int]) -> list[AppEnvironment]:
         """Every attachment of the given apps with its environment, in one statement."""
         query = (
