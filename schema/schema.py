@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
 
 from schema.errors import MaskUnexpectedErrors
 from schema.mutations import Mutation
@@ -12,7 +14,15 @@ from schema.queries import Query
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
-schema = strawberry.Schema(query=Query, mutation=Mutation, extensions=[MaskUnexpectedErrors])
+
+class HiberniaSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        # Client mistakes and expected failures are answers, not server errors; unexpected
+        # exceptions are logged once, with the request id, by MaskUnexpectedErrors.
+        return None
+
+
+schema = HiberniaSchema(query=Query, mutation=Mutation, extensions=[MaskUnexpectedErrors])
 
 
 def export_sdl() -> str:

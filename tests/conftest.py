@@ -1,15 +1,20 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
+from app.cluster.registry import ClusterRegistry
+from app.cluster.simulator import SimulatedCluster
 from app.config import Settings
 from app.main import create_app
+from app.services.refresher import RoundResult, StatusRefresher
 from tests.fixtures.databases import DatabaseUnderTest, fresh_database, postgres_admin_url
 from tests.fixtures.graphql import GraphQLClient
+from tests.schema.live_helpers import SIMULATOR_TOKEN
 
 BACKENDS = ["sqlite", "postgres"]
 _postgres_tests_passed = 0
@@ -41,18 +46,68 @@ async def database(database_session: DatabaseUnderTest) -> AsyncIterator[Databas
 
 @pytest.fixture
 def settings(database: DatabaseUnderTest) -> Settings:
-    return Settings(HIBERNIA_DATABASE_URL=database.url, HIBERNIA_STATUS_REFRESH_SECONDS=0)
+    # The refresher is driven by tests (refresher_round), not by a timer.
+    return Settings(
+        HIBERNIA_DATABASE_URL=database.url,
+        HIBERNIA_STATUS_REFRESH_SECONDS=0,
+        HIBERNIA_CLUSTER_TIMEOUT_SECONDS=3,
+        HIBERNIA_CLUSTER_RATE_LIMIT=1000,
+        HIBERNIA_CLUSTER_RATE_BURST=1000,
+    )
+
+
+@pytest.fixture(scope="session")
+async def simulator_server() -> AsyncIterator[SimulatedCluster]:
+    cluster = SimulatedCluster(token=SIMULATOR_TOKEN)
+    await cluster.start()
+    try:
+        yield cluster
+    finally:
+        await cluster.stop()
 
 
 @pytest.fixture
-async def graphql(database: DatabaseUnderTest, settings: Settings) -> AsyncIterator[GraphQLClient]:
-    app = create_app(settings, engine=database.engine)
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://hibernia.test") as http,
-    ):
+async def simulator(simulator_server: SimulatedCluster) -> AsyncIterator[SimulatedCluster]:
+    """The session's simulated cluster with no objects, no faults and an empty request log."""
+    await simulator_server.go_online()
+    simulator_server.reset()
+    try:
+        yield simulator_server
+    finally:
+        await simulator_server.go_online()
+        simulator_server.reset()
+
+
+@pytest.fixture
+async def registry(settings: Settings) -> AsyncIterator[ClusterRegistry]:
+    registry = ClusterRegistry(settings)
+    try:
+        yield registry
+    finally:
+        await registry.close()
+
+
+@pytest.fixture
+async def hibernia(
+    database: DatabaseUnderTest, settings: Settings, registry: ClusterRegistry
+) -> AsyncIterator[Starlette]:
+    app = create_app(settings, engine=database.engine, registry=registry)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def graphql(hibernia: Starlette) -> AsyncIterator[GraphQLClient]:
+    transport = httpx.ASGITransport(app=hibernia)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hibernia.test") as http:
         yield GraphQLClient(http=http)
+
+
+@pytest.fixture
+def refresher_round(hibernia: Starlette) -> Callable[[], Awaitable[RoundResult]]:
+    """One round of the background status refresher of the app under test."""
+    refresher: StatusRefresher = hibernia.state.runtime.refresher
+    return refresher.run_round
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, insert, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
@@ -19,6 +19,7 @@ from app.db.models import (
     Transition,
     TransitionCause,
 )
+from app.db.types import UtcDateTime
 from app.domain.status import AppStatus
 
 
@@ -89,53 +90,54 @@ class StatusRepository:
     async def record(
         self, observations: Sequence[Observation], *, cause: TransitionCause, actor: str, at: datetime
     ) -> list[Observation]:
-        """Stores what was observed; returns the observations that changed a recorded status.
+        """Stores what was observed in at most three statements; returns the status changes made.
 
-        A change is written with a conditional UPDATE on the previous status, so two observers
-        racing never both write a transition for the same change.
+        Changes are written with one UPDATE conditional on each row's previous status, so two
+        observers racing never both write a transition for the same change.
         """
+        differing = [o for o in observations if o.status is not o.previous or o.reason != o.previous_reason]
+        differing_ids = {o.app_environment_id for o in differing}
+        unchanged_ids = [o.app_environment_id for o in observations if o.app_environment_id not in differing_ids]
         changed: list[Observation] = []
-        unchanged_ids: list[int] = []
-        for observation in observations:
-            if observation.status is observation.previous:
-                if observation.reason != observation.previous_reason:
-                    await self.session.execute(
-                        update(AppEnvironment)
-                        .where(AppEnvironment.id == observation.app_environment_id)
-                        .values(status_reason=observation.reason, status_observed_at=at)
-                        .execution_options(synchronize_session=False)
-                    )
-                else:
-                    unchanged_ids.append(observation.app_environment_id)
-                continue
+        if differing:
+            by_id = {o.app_environment_id: o for o in differing}
+            status_changes = [i for i, o in by_id.items() if o.status is not o.previous]
             result = await self.session.execute(
                 update(AppEnvironment)
                 .where(
-                    AppEnvironment.id == observation.app_environment_id,
-                    AppEnvironment.status == observation.previous,
+                    tuple_(AppEnvironment.id, AppEnvironment.status).in_(
+                        [(o.app_environment_id, o.previous.value) for o in differing]
+                    )
                 )
                 .values(
-                    status=observation.status,
-                    status_reason=observation.reason,
-                    status_since=at,
+                    status=case({i: o.status.value for i, o in by_id.items()}, value=AppEnvironment.id),
+                    status_reason=case({i: o.reason for i, o in by_id.items()}, value=AppEnvironment.id),
+                    status_since=case(
+                        (AppEnvironment.id.in_(status_changes), literal(at, UtcDateTime())),
+                        else_=AppEnvironment.status_since,
+                    ),
                     status_observed_at=at,
                 )
+                .returning(AppEnvironment.id)
                 .execution_options(synchronize_session=False)
             )
-            if result.rowcount == 1:  # type: ignore[attr-defined]
-                changed.append(observation)
+            written = set(result.scalars())
+            changed = [by_id[i] for i in status_changes if i in written]
         if changed:
-            self.session.add_all(
-                Transition(
-                    app_environment_id=o.app_environment_id,
-                    from_status=o.previous,
-                    to_status=o.status,
-                    cause=cause,
-                    reason=o.reason,
-                    actor=actor,
-                    at=at,
-                )
-                for o in changed
+            await self.session.execute(
+                insert(Transition),
+                [
+                    {
+                        "app_environment_id": o.app_environment_id,
+                        "from_status": o.previous,
+                        "to_status": o.status,
+                        "cause": cause,
+                        "reason": o.reason,
+                        "actor": actor,
+                        "at": at,
+                    }
+                    for o in changed
+                ],
             )
         if unchanged_ids:
             await self.session.execute(
@@ -144,7 +146,6 @@ class StatusRepository:
                 .values(status_observed_at=at)
                 .execution_options(synchronize_session=False)
             )
-        await self.session.flush()
         return changed
 
 
