@@ -40,6 +40,8 @@ class Workload:
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
     images: tuple[str, ...] = ()
+    # Container names, in the same order as `images`.
+    container_names: tuple[str, ...] = ()
     suspended: bool | None = None
     # True when the Progressing condition says ProgressDeadlineExceeded.
     progress_deadline_exceeded: bool = False

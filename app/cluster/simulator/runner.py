@@ -1,0 +1,369 @@
+"""`SimulatedCluster`: the simulator served by uvicorn inside the caller's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Generator, Mapping
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from app.cluster.simulator.api import build_app
+from app.cluster.simulator.controller import Controller
+from app.cluster.simulator.demo import seed_demo
+from app.cluster.simulator.faults import FaultInjector, Faults
+from app.cluster.simulator.manifests import (
+    cronjob_manifest,
+    deployment_manifest,
+    hpa_manifest,
+    statefulset_manifest,
+)
+from app.cluster.simulator.recording import RecordedRequest, RequestLog
+from app.cluster.simulator.resources import resource_for_kind
+from app.cluster.simulator.state import SimulatorState
+from app.cluster.simulator.store import ObjectStore
+
+logger = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to its host unless told otherwise."""
+
+    def __init__(self, config: uvicorn.Config, handle_signals: bool) -> None:
+        super().__init__(config)
+        self._handle_signals = handle_signals
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        if self._handle_signals:
+            with super().capture_signals():
+                yield
+        else:
+            yield
+
+
+class SimulatedCluster:
+    """A Kubernetes API server stand-in, with in-process helpers to seed and inspect it.
+
+    `rollout_seconds` is how long the controller takes to bring ready replicas to the desired
+    count (0: at once, inside the write). `token`, when set, is the bearer token every API
+    request must carry. The state (objects, faults, request log) lives as long as this object,
+    across `go_offline()`/`go_online()`.
+    """
+
+    def __init__(
+        self,
+        *,
+        rollout_seconds: float = 0.0,
+        faults: Faults | None = None,
+        token: str | None = None,
+        handle_signals: bool = False,
+    ) -> None:
+        self.store = ObjectStore()
+        self.controller = Controller(self.store, rollout_seconds)
+        self.fault_injector = FaultInjector(faults)
+        self.log = RequestLog()
+        self.state = SimulatorState(self.store, self.controller, self.fault_injector, self.log, token)
+        self.app = build_app(self.state)
+        self._handle_signals = handle_signals
+        self._server: _Server | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._host = "127.0.0.1"
+        self._port = 0
+        self._url: str | None = None
+
+    # ---- serving -----------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The base URL (`http://127.0.0.1:PORT`); raises before `start()`."""
+        if self._url is None:
+            raise RuntimeError("the simulated cluster is not started")
+        return self._url
+
+    @property
+    def online(self) -> bool:
+        return self._server is not None
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve on host:port (0: a free port) as a task of the running loop; return the base URL."""
+        if self._server is not None:
+            return self.url
+        await self._start_server(host, port)
+        self.controller.start()
+        return self.url
+
+    async def stop(self) -> None:
+        """Stop serving and stop the controller. Idempotent."""
+        await self._stop_server()
+        await self.controller.stop()
+
+    async def go_offline(self) -> None:
+        """Close the listening socket and every connection: clients now get *connection
+        refused*, like a cluster whose API server is down. State is kept."""
+        await self._stop_server()
+
+    async def go_online(self) -> None:
+        """Listen again on the same address after `go_offline()`."""
+        if self._server is None:
+            await self._start_server(self._host, self._port)
+
+    async def wait_closed(self) -> None:
+        """Until the server exits (a signal, when `handle_signals` is set)."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    async def __aenter__(self) -> SimulatedCluster:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    async def _start_server(self, host: str, port: int) -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only when the
+        # listening socket says TCP; without it every answer waits ~40 ms for a delayed ACK.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            sock.bind((host, port))
+            sock.listen(128)
+        except OSError:
+            sock.close()
+            raise
+        sock.setblocking(False)
+        self._host, self._port = host, sock.getsockname()[1]
+        config = uvicorn.Config(
+            self.app,
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+        )
+        server = _Server(config, self._handle_signals)
+        task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]), name="simulator-http")
+        # Known at once, so that stop() cleans up even when this wait is cancelled.
+        self._server, self._task = server, task
+        while not server.started:
+            if task.done():
+                self._server, self._task = None, None
+                sock.close()
+                task.result()
+                raise RuntimeError("the simulator's HTTP server exited during startup")
+            await asyncio.sleep(0.005)
+        shown_host = f"[{host}]" if family == socket.AF_INET6 else host
+        self._url = f"http://{shown_host}:{self._port}"
+
+    async def _stop_server(self) -> None:
+        server, task = self._server, self._task
+        self._server, self._task = None, None
+        if server is None or task is None:
+            return
+        server.should_exit = True
+        server.force_exit = True
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=5)
+        except TimeoutError:  # pragma: no cover - uvicorn did not stop in time
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # ---- faults and knobs --------------------------------------------------------------------
+
+    @property
+    def faults(self) -> Faults:
+        """The fault knobs in force (mutable: e.g. `cluster.faults.throttle_next = 2`)."""
+        return self.fault_injector.faults
+
+    def set_faults(self, faults: Faults | None = None, **knobs: Any) -> Faults:
+        """Replace the fault knobs: `set_faults(error_rate=0.5, seed=3)`; no argument heals."""
+        new = Faults.from_json(knobs, faults or Faults())
+        self.fault_injector.set(new)
+        return new
+
+    def set_stuck(self, *workloads: str) -> None:
+        """Make these workloads (`namespace/name`) stuck; every other one recovers."""
+        self.controller.set_stuck(set(workloads))
+
+    def reset(self, *, objects: bool = True) -> None:
+        """Heal every fault, unstick every workload, clear the request log and (by default) the objects."""
+        self.fault_injector.reset()
+        self.controller.reset()
+        self.log.clear()
+        if objects:
+            self.store.clear()
+
+    # ---- request log -------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every API request answered so far, oldest first."""
+        return self.log.requests
+
+    def count(
+        self,
+        verb: str | None = None,
+        kind: str | None = None,
+        namespace: str | None = None,
+        name: str | None = None,
+        subresource: str | None = None,
+        status: int | None = None,
+    ) -> int:
+        """How many API requests match (e.g. `count("list", "Deployment", "dev")`)."""
+        return self.log.count(verb, kind, namespace, name, subresource, status)
+
+    def clear_requests(self) -> None:
+        self.log.clear()
+
+    # ---- seeding and inspection --------------------------------------------------------------
+
+    def add(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
+        """Create any served object from its manifest, bypassing HTTP, faults and the log."""
+        rt = resource_for_kind(str(manifest["kind"]))
+        return self.store.create(rt, str(manifest["metadata"]["namespace"]), dict(manifest))
+
+    def add_deployment(
+        self,
+        namespace: str,
+        name: str,
+        release: str | None,
+        replicas: int = 1,
+        image: str = "nginx:1.27",
+        *,
+        container_name: str | None = None,
+        annotations: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        hibernated_from: int | None = None,
+    ) -> dict[str, Any]:
+        """A Deployment labelled `app.kubernetes.io/instance=<release>` (None: no such label).
+        `hibernated_from=N` stores it hibernated: 0 replicas and the hibernation annotation N."""
+        return self.add(
+            deployment_manifest(
+                namespace,
+                name,
+                release,
+                replicas,
+                image,
+                container_name=container_name,
+                annotations=annotations,
+                labels=labels,
+                hibernated_from=hibernated_from,
+            )
+        )
+
+    def add_statefulset(
+        self,
+        namespace: str,
+        name: str,
+        release: str | None,
+        replicas: int = 1,
+        image: str = "postgres:16",
+        *,
+        container_name: str | None = None,
+        annotations: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        hibernated_from: int | None = None,
+    ) -> dict[str, Any]:
+        return self.add(
+            statefulset_manifest(
+                namespace,
+                name,
+                release,
+                replicas,
+                image,
+                container_name=container_name,
+                annotations=annotations,
+                labels=labels,
+                hibernated_from=hibernated_from,
+            )
+        )
+
+    def add_cronjob(
+        self,
+        namespace: str,
+        name: str,
+        release: str | None,
+        image: str = "busybox:1.36",
+        *,
+        schedule: str = "*/15 * * * *",
+        suspend: bool = False,
+        container_name: str | None = None,
+        annotations: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        return self.add(
+            cronjob_manifest(
+                namespace,
+                name,
+                release,
+                image,
+                schedule=schedule,
+                suspend=suspend,
+                container_name=container_name,
+                annotations=annotations,
+                labels=labels,
+            )
+        )
+
+    def add_hpa(
+        self,
+        namespace: str,
+        name: str,
+        target_name: str,
+        *,
+        target_kind: str = "Deployment",
+        min_replicas: int = 1,
+        max_replicas: int = 5,
+        release: str | None = None,
+    ) -> dict[str, Any]:
+        return self.add(
+            hpa_manifest(
+                namespace,
+                name,
+                target_name,
+                target_kind=target_kind,
+                min_replicas=min_replicas,
+                max_replicas=max_replicas,
+                release=release,
+            )
+        )
+
+    def get(self, kind: str, namespace: str, name: str) -> dict[str, Any]:
+        """The stored object (a copy), by Kind name; raises the 404 `ApiError` when absent."""
+        return self.store.get(resource_for_kind(kind), namespace, name)
+
+    def seed_demo(self) -> dict[str, list[str]]:
+        """Create the demo namespaces and apps; returns namespace → releases."""
+        return seed_demo(self)
+
+
+async def serve_simulator(
+    host: str = "127.0.0.1",
+    port: int = 8001,
+    rollout_seconds: float = 5.0,
+    seed: str | None = None,
+) -> None:
+    """Serve a simulated cluster until interrupted (SIGINT/SIGTERM). `seed="demo"` seeds demo apps."""
+    cluster = SimulatedCluster(rollout_seconds=rollout_seconds, handle_signals=True)
+    if seed == "demo":
+        cluster.seed_demo()
+    elif seed:
+        raise ValueError(f"unknown seed {seed!r}; the known seed is 'demo'")
+    try:
+        url = await cluster.start(host, port)
+        print(
+            f"Kubernetes API simulator serving at {url} (rollout {rollout_seconds:g}s"
+            f"{', demo apps' if seed else ''}; admin endpoints under {url}/_simulator/)",
+            flush=True,
+        )
+        await cluster.wait_closed()
+    finally:
+        await cluster.stop()
