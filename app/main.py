@@ -20,7 +20,7 @@ from app.cluster.registry import ClusterRegistry
 from app.config import Settings, get_settings
 from app.db.engine import create_engine, create_session_factory
 from app.request_context import new_request_id, set_request_id
-from app.services.live_status import LiveStatusService
+from app.services.container import Services, build_services
 from app.services.refresher import StatusRefresher
 from schema.context import Context
 from schema.schema import schema
@@ -39,8 +39,11 @@ class Runtime:
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
     registry: ClusterRegistry
-    live_status: LiveStatusService
-    refresher: StatusRefresher
+    services: Services
+
+    @property
+    def refresher(self) -> StatusRefresher:
+        return self.services.refresher
 
 
 class HiberniaGraphQL(GraphQL[Context, None]):
@@ -53,7 +56,7 @@ class HiberniaGraphQL(GraphQL[Context, None]):
         return Context(
             settings=self.runtime.settings,
             session_factory=self.runtime.session_factory,
-            live_status=self.runtime.live_status,
+            services=self.runtime.services,
             actor=actor,
             request_id=request.scope.get("hibernia.request_id", "-"),
         )
@@ -102,14 +105,12 @@ def create_app(
     engine = engine or create_engine(settings.database_url)
     registry = registry or ClusterRegistry(settings)
     session_factory = create_session_factory(engine)
-    live_status = LiveStatusService(session_factory, registry)
     runtime = Runtime(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
         registry=registry,
-        live_status=live_status,
-        refresher=StatusRefresher(session_factory, live_status, settings.status_refresh_seconds),
+        services=build_services(settings, session_factory, registry),
     )
 
     @asynccontextmanager

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
 
 from app.config import Settings
+from app.services.container import Services
 from app.services.live_status import LiveStatusService
 from schema.dataloaders import Loaders
 
@@ -18,13 +19,17 @@ from schema.dataloaders import Loaders
 class Context:
     settings: Settings
     session_factory: async_sessionmaker[AsyncSession]
-    live_status: LiveStatusService
+    services: Services
     actor: str
     request_id: str
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.session_factory, self.live_status)
+        self.loaders = Loaders(self.session_factory, self.services.live_status)
+
+    @property
+    def live_status(self) -> LiveStatusService:
+        return self.services.live_status
 
     @asynccontextmanager
     async def read_session(self) -> AsyncIterator[AsyncSession]:

@@ -67,6 +67,9 @@ class ErrorCode(Enum):
         "CONFLICT", description="The object changed while being updated, more often than retries allow."
     )
     FORBIDDEN = strawberry.enum_value("FORBIDDEN", description="The caller may not do this.")
+    INTERNAL = strawberry.enum_value(
+        "INTERNAL", description="An unexpected error; the message carries the request id it was logged with."
+    )
 
 
 @strawberry.enum(description="The kinds of Kubernetes workload Hibernia manages.")
@@ -74,3 +77,37 @@ class WorkloadKind(Enum):
     DEPLOYMENT = strawberry.enum_value("Deployment", description="apps/v1 Deployment.")
     STATEFUL_SET = strawberry.enum_value("StatefulSet", description="apps/v1 StatefulSet.")
     CRON_JOB = strawberry.enum_value("CronJob", description="batch/v1 CronJob (hibernated by suspending it).")
+
+
+@strawberry.enum(description="What an operation did.")
+class OperationOutcome(Enum):
+    APPLIED = strawberry.enum_value("APPLIED", description="The cluster was changed as asked.")
+    UNCHANGED = strawberry.enum_value("UNCHANGED", description="Nothing to do: it already was as asked.")
+    SKIPPED = strawberry.enum_value(
+        "SKIPPED", description="Not done on purpose (a hibernated app with onHibernated: SKIP)."
+    )
+    FAILED = strawberry.enum_value("FAILED", description="Not done, or done in part; see `errors`.")
+
+
+@strawberry.enum(description="What a deploy does when its target is hibernated or partially hibernated.")
+class HibernatedPolicy(Enum):
+    REFUSE = strawberry.enum_value("REFUSE", description="Do not deploy; answer APP_HIBERNATED.")
+    SKIP = strawberry.enum_value("SKIP", description="Do not deploy; answer SKIPPED (for bulk deploys).")
+    WAKE = strawberry.enum_value("WAKE", description="Unhibernate to the recorded replicas, then deploy.")
+
+
+@strawberry.enum(description="How a recorded deployment ended.")
+class DeploymentOutcome(Enum):
+    RUNNING = strawberry.enum_value("RUNNING", description="Under way.")
+    SUCCEEDED = strawberry.enum_value("SUCCEEDED", description="The release was applied.")
+    FAILED = strawberry.enum_value("FAILED", description="Not applied; `reason` says why.")
+    SKIPPED = strawberry.enum_value("SKIPPED", description="Not applied because the target was hibernated.")
+
+
+@strawberry.enum(description="What caused a status transition.")
+class TransitionCause(Enum):
+    OBSERVED = strawberry.enum_value("OBSERVED", description="Seen in the cluster (a live read or the refresher).")
+    DEPLOY = strawberry.enum_value("DEPLOY", description="A deploy through Hibernia.")
+    HIBERNATE = strawberry.enum_value("HIBERNATE", description="A hibernate through Hibernia.")
+    UNHIBERNATE = strawberry.enum_value("UNHIBERNATE", description="An unhibernate through Hibernia.")
+    ATTACH = strawberry.enum_value("ATTACH", description="The app was attached to the environment.")

@@ -13,6 +13,7 @@ class ErrorCode(StrEnum):
     CLUSTER_UNAVAILABLE = "CLUSTER_UNAVAILABLE"
     CONFLICT = "CONFLICT"
     FORBIDDEN = "FORBIDDEN"
+    INTERNAL = "INTERNAL"
 
 
 class HiberniaError(Exception):

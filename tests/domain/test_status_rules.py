@@ -120,9 +120,7 @@ def _assert_names(reason: str, names: Sequence[str]) -> None:
             id="never-deployed-stale-record",
         ),
         pytest.param(True, {}, AppStatus.MISSING, id="deployed-then-deleted"),
-        pytest.param(
-            True, _records(_record(DEPLOYMENT, "api")), AppStatus.MISSING, id="hibernated-then-deleted"
-        ),
+        pytest.param(True, _records(_record(DEPLOYMENT, "api")), AppStatus.MISSING, id="hibernated-then-deleted"),
     ],
 )
 def test_no_workloads_is_not_deployed_or_missing(
@@ -163,9 +161,7 @@ def test_cluster_error_is_unknown(ever_deployed: bool, workloads: list[Workload]
         pytest.param(_hibernated(STATEFUL_SET, "db", 1), None, True, id="statefulset-annotated"),
         pytest.param(_hibernated(DEPLOYMENT, "api", terminating=2), None, True, id="pods-terminating"),
         pytest.param(_deployment("api", 0), None, False, id="zero-without-annotation"),
-        pytest.param(
-            _deployment("api", 0), _record(DEPLOYMENT, "api"), False, id="zero-record-no-annotation"
-        ),
+        pytest.param(_deployment("api", 0), _record(DEPLOYMENT, "api"), False, id="zero-record-no-annotation"),
         pytest.param(_deployment("api", 0, annotation="abc"), None, False, id="annotation-not-a-number"),
         pytest.param(_deployment("api", 0, annotation="0"), None, False, id="annotation-zero"),
         pytest.param(_deployment("api", 0, annotation="-2"), None, False, id="annotation-negative"),
@@ -179,9 +175,7 @@ def test_cluster_error_is_unknown(ever_deployed: bool, workloads: list[Workload]
             id="cronjob-suspended-recorded",
         ),
         pytest.param(_cron_job("nightly", suspended=True), None, False, id="cronjob-suspended-by-owner"),
-        pytest.param(
-            _cron_job("nightly", suspended=False), _record(CRON_JOB, "nightly"), False, id="cronjob-resumed"
-        ),
+        pytest.param(_cron_job("nightly", suspended=False), _record(CRON_JOB, "nightly"), False, id="cronjob-resumed"),
         pytest.param(_cron_job("nightly", suspended=False), None, False, id="cronjob-running"),
     ],
 )
@@ -198,9 +192,7 @@ def test_is_hibernated_rejects_a_record_of_another_workload() -> None:
 @pytest.mark.parametrize(
     ("workloads", "records", "expected", "names"),
     [
-        pytest.param(
-            [_hibernated(DEPLOYMENT, "api")], {}, AppStatus.HIBERNATING, ["api"], id="one-deployment"
-        ),
+        pytest.param([_hibernated(DEPLOYMENT, "api")], {}, AppStatus.HIBERNATING, ["api"], id="one-deployment"),
         pytest.param(
             [_hibernated(DEPLOYMENT, "api"), _hibernated(DEPLOYMENT, "worker")],
             {},
@@ -208,9 +200,7 @@ def test_is_hibernated_rejects_a_record_of_another_workload() -> None:
             ["All 2 workloads hibernated", "api, worker"],
             id="all-deployments",
         ),
-        pytest.param(
-            [_hibernated(STATEFUL_SET, "db")], {}, AppStatus.HIBERNATING, ["db"], id="one-statefulset"
-        ),
+        pytest.param([_hibernated(STATEFUL_SET, "db")], {}, AppStatus.HIBERNATING, ["db"], id="one-statefulset"),
         pytest.param(
             [
                 _hibernated(DEPLOYMENT, "api"),
@@ -343,18 +333,14 @@ def test_hibernation(
         pytest.param([_deployment("api", 0, annotation="abc")], {}, ["api"], id="annotation-not-a-number"),
         pytest.param([_deployment("api", 0, annotation="0")], {}, ["api"], id="annotation-zero"),
         pytest.param([_stateful_set("db", 0)], {}, ["db"], id="statefulset"),
-        pytest.param(
-            [_cron_job("nightly", suspended=True)], {}, ["nightly: suspended by its owner"], id="cronjob"
-        ),
+        pytest.param([_cron_job("nightly", suspended=True)], {}, ["nightly: suspended by its owner"], id="cronjob"),
         pytest.param(
             [_deployment("api"), _deployment("batch", 0)],
             {},
             ["Workload healthy: api", "batch: at 0 replicas on purpose"],
             id="beside-a-running-one",
         ),
-        pytest.param(
-            [_deployment("api", 3, annotation="3")], {}, ["api"], id="annotation-kept-after-restore"
-        ),
+        pytest.param([_deployment("api", 3, annotation="3")], {}, ["api"], id="annotation-kept-after-restore"),
     ],
 )
 def test_not_hibernated_at_rest_is_healthy(
@@ -452,9 +438,7 @@ WAKE = NOW - timedelta(minutes=2, seconds=53)  # 14:02:07
             ["api: rollout under way"],
             id="ready-but-rollout-under-way",
         ),
-        pytest.param(
-            [_deployment("api", ready=1)], None, AppStatus.PROGRESSING, ["api"], id="no-wake-is-a-rollout"
-        ),
+        pytest.param([_deployment("api", ready=1)], None, AppStatus.PROGRESSING, ["api"], id="no-wake-is-a-rollout"),
         pytest.param(
             [_hibernated(DEPLOYMENT, "api"), _deployment("worker", ready=1)],
             WAKE,
@@ -520,9 +504,7 @@ def test_stuck_rollout_is_degraded(workloads: list[Workload], names: list[str]) 
             ["api: rollout under way", "1 of 3 replicas updated"],
             id="updating",
         ),
-        pytest.param(
-            [_deployment("api", ready=2)], ["api: rollout under way", "2 of 3 replicas ready"], id="unready"
-        ),
+        pytest.param([_deployment("api", ready=2)], ["api: rollout under way", "2 of 3 replicas ready"], id="unready"),
         pytest.param([_stateful_set("db", ready=0)], ["db"], id="statefulset"),
         pytest.param(
             [_deployment("api"), _deployment("web", ready=1), _cron_job("nightly", suspended=False)],
@@ -551,9 +533,7 @@ def test_rollout_under_way_is_progressing(workloads: list[Workload], names: list
         ),
         pytest.param([_deployment("api")], False, ["api"], id="deployed-outside-hibernia"),
         pytest.param([_cron_job("nightly", suspended=False)], True, ["nightly"], id="cronjob-only"),
-        pytest.param(
-            [_deployment("api", ready=4, updated=3)], True, ["api"], id="scaling-down-extra-pods-terminating"
-        ),
+        pytest.param([_deployment("api", ready=4, updated=3)], True, ["api"], id="scaling-down-extra-pods-terminating"),
     ],
 )
 def test_otherwise_healthy(workloads: list[Workload], ever_deployed: bool, names: list[str]) -> None:
@@ -584,9 +564,7 @@ def test_otherwise_healthy(workloads: list[Workload], ever_deployed: bool, names
         ),
         pytest.param(_deployment("api", 0), None, False, None, id="unknown"),
         pytest.param(_deployment("api", 3, annotation="3"), None, False, 3, id="annotation-kept"),
-        pytest.param(
-            _cron_job("nightly", suspended=True), _record(CRON_JOB, "nightly"), True, None, id="cronjob"
-        ),
+        pytest.param(_cron_job("nightly", suspended=True), _record(CRON_JOB, "nightly"), True, None, id="cronjob"),
     ],
 )
 def test_workload_state(

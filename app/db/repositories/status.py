@@ -51,6 +51,63 @@ class StatusRepository:
         )
         return list(await self.session.scalars(query))
 
+    async def targets_by_names(self, app_name: str, environment_name: str) -> list[AppEnvironment]:
+        query = (
+            select(AppEnvironment)
+            .join(AppEnvironment.app)
+            .join(AppEnvironment.environment)
+            .join(Environment.cluster)
+            .options(
+                contains_eager(AppEnvironment.app),
+                contains_eager(AppEnvironment.environment).contains_eager(Environment.cluster),
+            )
+            .where(App.name == app_name, Environment.name == environment_name)
+        )
+        return list(await self.session.scalars(query))
+
+    async def record_operation(
+        self,
+        app_environment_id: int,
+        status: AppStatus,
+        reason: str,
+        *,
+        cause: TransitionCause,
+        actor: str,
+        at: datetime,
+    ) -> bool:
+        """Stores the status an operation left behind (it holds the lease, so it has the last word).
+
+        Returns True when the status changed, which also writes a transition.
+        """
+        previous = await self.session.scalar(
+            select(AppEnvironment.status).where(AppEnvironment.id == app_environment_id)
+        )
+        await self.session.execute(
+            update(AppEnvironment)
+            .where(AppEnvironment.id == app_environment_id)
+            .values(
+                status=status,
+                status_reason=reason,
+                status_observed_at=at,
+                **({"status_since": at} if previous is not status else {}),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        # An operation always leaves an audit row, even when the status did not change.
+        self.session.add(
+            Transition(
+                app_environment_id=app_environment_id,
+                from_status=previous or status,
+                to_status=status,
+                cause=cause,
+                reason=reason,
+                actor=actor,
+                at=at,
+            )
+        )
+        await self.session.flush()
+        return previous is not status
+
     async def target_ids_in(self, environment_id: int, app_names: Sequence[str] | None) -> list[int]:
         query = select(AppEnvironment.id).where(AppEnvironment.environment_id == environment_id)
         if app_names is not None:

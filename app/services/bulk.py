@@ -1,0 +1,87 @@
+"""Bulk operations on an app group in one environment: bounded concurrency, per-app isolation."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db.models import Deployment
+from app.db.repositories.catalog import CatalogRepository
+from app.domain.errors import ErrorCode, HiberniaError, InvalidInput, InvalidInputs, NotFound
+from app.domain.operations import OperationOutcome
+from app.request_context import current_request_id
+from app.services.live_status import LiveStatus
+
+logger = logging.getLogger("hibernia.bulk")
+
+MAX_BULK_APPS = 500
+
+
+@dataclass
+class BulkItem:
+    app: str
+    outcome: OperationOutcome
+    deployment: Deployment | None = None
+    status: LiveStatus | None = None
+    errors: list[HiberniaError] = field(default_factory=list)
+
+
+@dataclass
+class SingleResult:
+    outcome: OperationOutcome
+    deployment: Deployment | None
+    status: LiveStatus | None
+    errors: list[HiberniaError]
+
+
+class BulkService:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], concurrency: int) -> None:
+        self.session_factory = session_factory
+        self.concurrency = concurrency
+
+    async def run(
+        self, environment: str, apps: Sequence[str], operation: Callable[[str], Awaitable[SingleResult]]
+    ) -> list[BulkItem]:
+        """Runs `operation` for each app; results in input order, one app's failure never another's."""
+        if not apps:
+            raise InvalidInput("Give at least one app.", field="apps")
+        if len(apps) > MAX_BULK_APPS:
+            raise InvalidInput(f"A bulk operation takes at most {MAX_BULK_APPS} apps; split it.", field="apps")
+        async with self.session_factory() as session:
+            if await CatalogRepository(session).environment_by_name(environment) is None:
+                raise NotFound("Environment", environment, field="environment")
+        semaphore = asyncio.Semaphore(self.concurrency)
+        seen: set[str] = set()
+
+        async def one(app: str) -> BulkItem:
+            async with semaphore:
+                try:
+                    result = await operation(app)
+                except InvalidInputs as error:
+                    return BulkItem(app, OperationOutcome.FAILED, errors=list(error.errors))
+                except HiberniaError as error:
+                    return BulkItem(app, OperationOutcome.FAILED, errors=[error])
+                except Exception:
+                    request_id = current_request_id()
+                    logger.exception("bulk operation failed for app %s (request %s)", app, request_id)
+                    message = f"Unexpected error; it was logged with request id {request_id}."
+                    return BulkItem(app, OperationOutcome.FAILED, errors=[HiberniaError(ErrorCode.INTERNAL, message)])
+                return BulkItem(app, result.outcome, result.deployment, result.status, result.errors)
+
+        tasks: list[Awaitable[BulkItem]] = []
+        for app in apps:
+            if app in seen:
+                duplicate = InvalidInput(f"App '{app}' is listed more than once; it runs once.", field="apps")
+                tasks.append(_ready(BulkItem(app, OperationOutcome.SKIPPED, errors=[duplicate])))
+            else:
+                seen.add(app)
+                tasks.append(one(app))
+        return list(await asyncio.gather(*tasks))
+
+
+async def _ready(item: BulkItem) -> BulkItem:
+    return item

@@ -1,0 +1,44 @@
+"""Every use case, built once per process from the shared runtime pieces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.cluster.registry import ClusterRegistry
+from app.config import Settings
+from app.services.bulk import BulkService
+from app.services.deploy import DeployService
+from app.services.hibernation import HibernationService
+from app.services.leases import LeaseManager
+from app.services.live_status import LiveStatusService
+from app.services.refresher import StatusRefresher
+from app.services.targets import TargetAccess
+
+
+@dataclass(frozen=True)
+class Services:
+    live_status: LiveStatusService
+    refresher: StatusRefresher
+    hibernation: HibernationService
+    deploy: DeployService
+    bulk: BulkService
+    leases: LeaseManager
+
+
+def build_services(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession], registry: ClusterRegistry
+) -> Services:
+    live_status = LiveStatusService(session_factory, registry)
+    access = TargetAccess(session_factory, registry)
+    leases = LeaseManager(session_factory, settings.lease_seconds)
+    hibernation = HibernationService(access, leases)
+    return Services(
+        live_status=live_status,
+        refresher=StatusRefresher(session_factory, live_status, settings.status_refresh_seconds),
+        hibernation=hibernation,
+        deploy=DeployService(access, leases, hibernation, settings),
+        bulk=BulkService(session_factory, settings.bulk_concurrency),
+        leases=leases,
+    )

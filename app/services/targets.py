@@ -1,0 +1,148 @@
+"""What every operation on one app environment starts from: the row, its cluster and its workloads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.cluster.gateway import ClusterGateway, ClusterUnavailable, InvalidWorkload, WorkloadConflict
+from app.cluster.registry import ClusterRegistry
+from app.db.models import AppEnvironment, HibernationRecord, TransitionCause
+from app.db.repositories.catalog import CatalogRepository
+from app.db.repositories.status import StatusRepository
+from app.domain.errors import ErrorCode, HiberniaError, NotFound
+from app.domain.status import DerivedStatus, RecordedHibernation
+from app.domain.status_rules import derive_status
+from app.domain.workloads import RELEASE_LABEL, Workload
+from app.services.live_status import WORKLOAD_KINDS, LiveStatus, access_of
+
+MAX_CONFLICT_RETRIES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    row: AppEnvironment
+
+    @property
+    def id(self) -> int:
+        return self.row.id
+
+    @property
+    def namespace(self) -> str:
+        return self.row.environment.namespace
+
+    @property
+    def release(self) -> str:
+        return self.row.release_name
+
+    @property
+    def label(self) -> str:
+        return f"App '{self.row.app.name}' on environment '{self.row.environment.name}'"
+
+
+def recorded(row: HibernationRecord) -> RecordedHibernation:
+    return RecordedHibernation(
+        kind=row.workload_kind,
+        name=row.workload_name,
+        original_replicas=row.original_replicas,
+        original_suspend=row.original_suspend,
+        since=row.since,
+        actor=row.actor,
+    )
+
+
+def cluster_error(error: ClusterUnavailable, target: Target) -> HiberniaError:
+    return HiberniaError(
+        ErrorCode.CLUSTER_UNAVAILABLE,
+        f"The cluster of environment '{target.row.environment.name}' did not answer ({error.reason}); "
+        "nothing more was changed. Retry when it is reachable.",
+    )
+
+
+def conflict_error(target: Target, name: str) -> HiberniaError:
+    return HiberniaError(
+        ErrorCode.CONFLICT,
+        f"{target.label}: workload '{name}' kept changing while being updated ({MAX_CONFLICT_RETRIES} tries). "
+        "Someone else is changing it; retry later.",
+    )
+
+
+def invalid_workload_error(error: InvalidWorkload) -> HiberniaError:
+    return HiberniaError(ErrorCode.INVALID_INPUT, f"The cluster rejected the change: {error.message}")
+
+
+class TargetAccess:
+    """Loads targets and their workloads; records what an operation leaves behind."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], registry: ClusterRegistry) -> None:
+        self.session_factory = session_factory
+        self.registry = registry
+
+    async def resolve(self, app_name: str, environment_name: str) -> Target:
+        async with self.session_factory() as session:
+            catalog = CatalogRepository(session)
+            rows = await StatusRepository(session).targets_by_names(app_name, environment_name)
+            if rows:
+                return Target(rows[0])
+            if await catalog.app_by_name(app_name) is None:
+                raise NotFound("App", app_name, field="app")
+            if await catalog.environment_by_name(environment_name) is None:
+                raise NotFound("Environment", environment_name, field="environment")
+        raise HiberniaError(
+            ErrorCode.NOT_FOUND,
+            f"App '{app_name}' is not attached to environment '{environment_name}'; attach it first.",
+            field="environment",
+        )
+
+    async def gateway(self, target: Target) -> ClusterGateway:
+        return await self.registry.gateway(access_of(target.row.environment.cluster))
+
+    async def read_workloads(self, gateway: ClusterGateway, target: Target) -> list[Workload]:
+        selector = f"{RELEASE_LABEL}={target.release}"
+        workloads: list[Workload] = []
+        for kind in WORKLOAD_KINDS:
+            workloads.extend(await gateway.list_workloads(target.namespace, kind, selector))
+        return workloads
+
+    async def records(self, target: Target) -> list[HibernationRecord]:
+        async with self.session_factory() as session:
+            return (await StatusRepository(session).hibernation_records([target.id])).get(target.id, [])
+
+    def derive(
+        self,
+        target: Target,
+        workloads: Sequence[Workload],
+        records: Sequence[HibernationRecord],
+        *,
+        now: datetime,
+        ever_deployed: bool = True,
+        wake_started_at: datetime | None = None,
+    ) -> DerivedStatus:
+        return derive_status(
+            workloads=workloads,
+            ever_deployed=ever_deployed,
+            hibernation={(r.workload_kind, r.workload_name): recorded(r) for r in records},
+            wake_started_at=wake_started_at,
+            now=now,
+        )
+
+    async def record_status(
+        self,
+        session: AsyncSession,
+        target: Target,
+        derived: DerivedStatus,
+        *,
+        cause: TransitionCause,
+        actor: str,
+        at: datetime,
+    ) -> LiveStatus:
+        await StatusRepository(session).record_operation(
+            target.id, derived.status, derived.reason, cause=cause, actor=actor, at=at
+        )
+        return LiveStatus(target.id, derived, at)
+
+
+__all__ = ["MAX_CONFLICT_RETRIES", "Target", "TargetAccess", "WorkloadConflict"]

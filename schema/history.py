@@ -1,0 +1,103 @@
+"""Deployment and transition history, and the hibernation record, of an app environment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Self
+
+import strawberry
+from strawberry import relay
+
+from app.db import models
+from schema.context import Info
+from schema.enums import AppStatus, DeploymentOutcome, HibernatedPolicy, TransitionCause, WorkloadKind
+
+
+@strawberry.type(description="One recorded release of an image to an app environment.")
+class Deployment(relay.Node):
+    id: relay.NodeID[int]
+    image: str = strawberry.field(description="The image deployed to the main container.")
+    on_hibernated: HibernatedPolicy = strawberry.field(description="The policy applied had the target been hibernated.")
+    outcome: DeploymentOutcome = strawberry.field(description="How it ended (RUNNING while under way).")
+    reason: str | None = strawberry.field(description="Why it failed or was skipped; null when it succeeded.")
+    actor: str = strawberry.field(description="Who deployed.")
+    started_at: datetime = strawberry.field(description="When the deploy started.")
+    finished_at: datetime | None = strawberry.field(description="When it ended; null while RUNNING.")
+
+    @classmethod
+    def from_row(cls, row: models.Deployment) -> Self:
+        return cls(
+            id=row.id,
+            image=row.image,
+            on_hibernated=HibernatedPolicy[row.on_hibernated],
+            outcome=DeploymentOutcome[row.outcome.value],
+            reason=row.error,
+            actor=row.actor,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        rows = await info.context.loaders.deployment_by_id.load_many([int(i) for i in node_ids])
+        return [None if row is None else cls.from_row(row) for row in rows]
+
+
+@strawberry.type(description="One audit row: a status change (or an operation that kept the status) and its cause.")
+class Transition:
+    from_status: AppStatus = strawberry.field(description="The recorded status before.")
+    to_status: AppStatus = strawberry.field(description="The recorded status after.")
+    cause: TransitionCause = strawberry.field(description="What caused it.")
+    reason: str = strawberry.field(description="The status reason at the time.")
+    actor: str = strawberry.field(description="Who caused it (`hibernia` for observations).")
+    at: datetime = strawberry.field(description="When.")
+
+    @classmethod
+    def from_row(cls, row: models.Transition) -> Self:
+        return cls(
+            from_status=AppStatus[row.from_status.value],
+            to_status=AppStatus[row.to_status.value],
+            cause=TransitionCause[row.cause.value],
+            reason=row.reason,
+            actor=row.actor,
+            at=row.at,
+        )
+
+
+@strawberry.type(description="What hibernation changed on one workload, so unhibernate can restore it exactly.")
+class HibernatedWorkload:
+    kind: WorkloadKind = strawberry.field(description="Deployment, StatefulSet or CronJob.")
+    name: str = strawberry.field(description="The workload's name.")
+    original_replicas: int | None = strawberry.field(description="Replicas to restore (Deployments, StatefulSets).")
+    original_suspend: bool | None = strawberry.field(description="`suspend` to restore (CronJobs).")
+    since: datetime = strawberry.field(description="When it was hibernated.")
+    actor: str = strawberry.field(description="Who hibernated it.")
+
+    @classmethod
+    def from_row(cls, row: models.HibernationRecord) -> Self:
+        return cls(
+            kind=WorkloadKind[row.workload_kind.name],
+            name=row.workload_name,
+            original_replicas=row.original_replicas,
+            original_suspend=row.original_suspend,
+            since=row.since,
+            actor=row.actor,
+        )
+
+
+@strawberry.type(description="The hibernation record of an app environment.")
+class Hibernation:
+    since: datetime = strawberry.field(description="When the first of its workloads was hibernated.")
+    actor: str = strawberry.field(description="Who hibernated it (first workload).")
+    workloads: list[HibernatedWorkload] = strawberry.field(description="Per workload, what to restore.")
+
+    @classmethod
+    def from_rows(cls, rows: list[models.HibernationRecord]) -> Self | None:
+        if not rows:
+            return None
+        first = min(rows, key=lambda r: r.since)
+        ordered = sorted(rows, key=lambda r: (r.workload_kind.value, r.workload_name))
+        return cls(since=first.since, actor=first.actor, workloads=[HibernatedWorkload.from_row(r) for r in ordered])
