@@ -60,9 +60,7 @@ def _history_loader(
     return DataLoader(load_fn=load)
 
 
-def _count_loader(
-    session_factory: async_sessionmaker[AsyncSession], model: type[HistoryRow]
-) -> DataLoader[int, int]:
+def _count_loader(session_factory: async_sessionmaker[AsyncSession], model: type[HistoryRow]) -> DataLoader[int, int]:
     async def load(ids: list[int]) -> list[int]:
         async with session_factory() as session:
             counts = await HistoryRepository(session).counts(model, ids)

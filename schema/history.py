@@ -39,9 +39,7 @@ class Deployment(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Self | None]:
         rows = await info.context.loaders.deployment_by_id.load_many([int(i) for i in node_ids])
         return [None if row is None else cls.from_row(row) for row in rows]
 

@@ -89,8 +89,8 @@ class AttachAppPayload:
     errors: list[OperationError] = strawberry.field(description=_ERRORS)
 
 
-@strawberry.type(description="Change the catalog and operate on apps.")
-class Mutation:
+@strawberry.type(description="Change the catalog: clusters, environments, apps and attachments.")
+class CatalogMutation:
     @strawberry.mutation(description="Register a Kubernetes cluster.")
     async def create_cluster(
         self, info: Info, input: Annotated[CreateClusterInput, strawberry.argument(description=_INPUT)]

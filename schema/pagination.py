@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from strawberry.dataloader import DataLoader
 
 from app.db.pagination import CursorKey, Page, PageRequest
 from app.domain.errors import InvalidInput
@@ -97,3 +98,28 @@ def connection(
         ),
         count=count,
     )
+
+
+async def history_connection(
+    parent_id: int,
+    first: int,
+    after: str | None,
+    ordering: str,
+    pages: DataLoader[tuple[int, int, int | None], list[Any]],
+    counts: DataLoader[int, int],
+    to_node: Callable[[Any], NodeT],
+) -> Connection[NodeT]:
+    """A newest-first page of a parent's history rows (cursor: the row id), batched across parents."""
+    request = page_request(first, after, ordering)
+    before = None
+    if request.after is not None:
+        if len(request.after) != 1 or not isinstance(request.after[0], int):
+            raise InvalidInput("`after` is not a cursor this API issued.", field="after")
+        before = request.after[0]
+    rows = await pages.load((parent_id, request.first, before))
+    page = Page(
+        items=[(row, (row.id,)) for row in rows[: request.first]],
+        has_next_page=len(rows) > request.first,
+        has_previous_page=before is not None,
+    )
+    return connection(page, to_node, ordering, lambda: counts.load(parent_id))

@@ -14,6 +14,7 @@ from app.db.repositories.listing import AppOrderField as DomainAppOrder
 from app.db.repositories.listing import ListFilter
 from app.services.listing import ListingService
 from schema.context import Info
+from schema.enums import HibernatedPolicy
 from schema.inputs import AppEnvironmentOrder, AppFilter, AppOrder
 from schema.live_status import AppEnvironmentStatus
 from schema.pagination import DEFAULT_PAGE_SIZE, Connection, connection, page_request
@@ -23,8 +24,27 @@ _FIRST = "How many rows to return, 1 to 100 (default 20)."
 _AFTER = "Return rows after this cursor (a previous page's `pageInfo.endCursor`)."
 
 
-@strawberry.type(description="Read the catalog and the recorded status of every app.")
+@strawberry.type(description="How this server behaves, so a frontend knows what to offer.")
+class ServerConfig:
+    hibernation_check_enabled: bool = strawberry.field(
+        description="True when deploys check the live status first (FETCH_HELM_PIPELINE_APP_STATUS); offer "
+        '"skip hibernated" only then.'
+    )
+    default_on_hibernated: HibernatedPolicy = strawberry.field(
+        description="The policy a deploy applies to a hibernated target when it does not name one."
+    )
+
+
+@strawberry.type(description="Read the catalog, the recorded and live status of every app, and the history.")
 class Query:
+    @strawberry.field(description="How this server behaves (deploy-time hibernation check, default policy).")
+    def server_config(self, info: Info) -> ServerConfig:
+        settings = info.context.settings
+        return ServerConfig(
+            hibernation_check_enabled=settings.fetch_helm_pipeline_app_status,
+            default_on_hibernated=HibernatedPolicy[settings.default_on_hibernated.value],
+        )
+
     node: relay.Node | None = relay.node(description="Any object by its global `id`.")
 
     @strawberry.field(description="Apps, filtered and paged; filters run in the database before paging.")

@@ -9,7 +9,8 @@ from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
 from schema.errors import MaskUnexpectedErrors
-from schema.mutations import Mutation
+from schema.mutations import CatalogMutation
+from schema.operation_mutations import OperationMutation
 from schema.queries import Query
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
@@ -20,6 +21,11 @@ class HiberniaSchema(strawberry.Schema):
         # Client mistakes and expected failures are answers, not server errors; unexpected
         # exceptions are logged once, with the request id, by MaskUnexpectedErrors.
         return None
+
+
+@strawberry.type(description="Change the catalog and operate on apps. Every mutation takes one `input`.")
+class Mutation(CatalogMutation, OperationMutation):
+    pass
 
 
 schema = HiberniaSchema(query=Query, mutation=Mutation, extensions=[MaskUnexpectedErrors])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 import strawberry
 from strawberry import relay
@@ -12,7 +12,12 @@ from strawberry import relay
 from app.db import models
 from schema.context import Info
 from schema.enums import AppStatus
+from schema.history import Deployment, Hibernation, Transition
 from schema.live_status import AppEnvironmentStatus
+from schema.pagination import DEFAULT_PAGE_SIZE, Connection, history_connection
+
+_FIRST = "How many rows to return, 1 to 100 (default 20)."
+_AFTER = "Return rows after this cursor (a previous page's `pageInfo.endCursor`)."
 
 
 @strawberry.type(description="A Kubernetes API server Hibernia talks to. Credentials are never returned.")
@@ -103,6 +108,49 @@ class AppEnvironment(relay.Node):
         return AppEnvironmentStatus.from_live(
             await info.context.loaders.live_status_by_app_environment_id.load(self.id)
         )
+
+    @strawberry.field(description="Deployments to this app environment, newest first.")
+    async def deployments(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description=_FIRST)] = DEFAULT_PAGE_SIZE,
+        after: Annotated[str | None, strawberry.argument(description=_AFTER)] = None,
+    ) -> Connection[Deployment]:
+        loaders = info.context.loaders
+        return await history_connection(
+            self.id,
+            first,
+            after,
+            "deployments",
+            loaders.deployments_page_by_app_environment_id,
+            loaders.deployments_count_by_app_environment_id,
+            Deployment.from_row,
+        )
+
+    @strawberry.field(description="Status transitions and operations (the audit trail), newest first.")
+    async def transitions(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description=_FIRST)] = DEFAULT_PAGE_SIZE,
+        after: Annotated[str | None, strawberry.argument(description=_AFTER)] = None,
+    ) -> Connection[Transition]:
+        loaders = info.context.loaders
+        return await history_connection(
+            self.id,
+            first,
+            after,
+            "transitions",
+            loaders.transitions_page_by_app_environment_id,
+            loaders.transitions_count_by_app_environment_id,
+            Transition.from_row,
+        )
+
+    @strawberry.field(
+        description="What hibernation recorded (per workload: original replicas, since, by whom); "
+        "null when nothing is hibernated."
+    )
+    async def hibernation(self, info: Info) -> Hibernation | None:
+        return Hibernation.from_rows(await info.context.loaders.hibernation_records_by_app_environment_id.load(self.id))
 
     @strawberry.field(description="The app.")
     async def app(self, info: Info) -> App:

@@ -1,0 +1,219 @@
+"""Mutations that act on apps in clusters: hibernate, unhibernate, deploy, and their bulk forms."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+import strawberry
+
+from app.domain.errors import HiberniaError, InvalidInputs
+from app.domain.operations import HibernatedPolicy as DomainPolicy
+from app.services.bulk import BulkItem, SingleResult
+from schema.context import Info
+from schema.enums import HibernatedPolicy, OperationOutcome
+from schema.errors import OperationError, operation_errors
+from schema.history import Deployment
+from schema.live_status import AppEnvironmentStatus
+
+_INPUT = "What to do; see the input type for each field."
+_ERRORS = "Expected failures; empty when the operation did what was asked."
+_STATUS = "The live status the operation left behind; null when it could not be read."
+
+
+@strawberry.input(description="Hibernate an app environment: scale its workloads to 0, keeping what to restore.")
+class HibernateInput:
+    app: str = strawberry.field(description="The app's name.")
+    environment: str = strawberry.field(description="The environment's name.")
+    workloads: list[str] | None = strawberry.field(
+        default=None, description="Only these workloads (partial hibernation); all when omitted."
+    )
+
+
+@strawberry.input(description="Unhibernate an app environment: restore exactly what hibernation recorded.")
+class UnhibernateInput:
+    app: str = strawberry.field(description="The app's name.")
+    environment: str = strawberry.field(description="The environment's name.")
+
+
+@strawberry.input(description="Deploy an image to an app environment.")
+class DeployInput:
+    app: str = strawberry.field(description="The app's name.")
+    environment: str = strawberry.field(description="The environment's name.")
+    image: str = strawberry.field(description="Image for the main container, e.g. `registry/team/api:1.4.2`.")
+    on_hibernated: HibernatedPolicy | None = strawberry.field(
+        default=None,
+        description="What to do if the target is hibernated; default from the server's configuration.",
+    )
+
+
+@strawberry.input(description="Deploy one image to an app group in one environment.")
+class DeployManyInput:
+    environment: str = strawberry.field(description="The environment's name.")
+    apps: list[str] = strawberry.field(description="The apps, at most 500; results come in this order.")
+    image: str = strawberry.field(description="Image for each app's main container.")
+    on_hibernated: HibernatedPolicy | None = strawberry.field(
+        default=None, description="What to do with hibernated apps; SKIP is the usual choice for bulk deploys."
+    )
+
+
+@strawberry.input(description="Hibernate or unhibernate an app group in one environment.")
+class AppGroupInput:
+    environment: str = strawberry.field(description="The environment's name.")
+    apps: list[str] = strawberry.field(description="The apps, at most 500; results come in this order.")
+
+
+@strawberry.type(description="The result of `hibernate` or `unhibernate`.")
+class HibernationPayload:
+    outcome: OperationOutcome = strawberry.field(description="APPLIED, UNCHANGED or FAILED.")
+    status: AppEnvironmentStatus | None = strawberry.field(description=_STATUS)
+    errors: list[OperationError] = strawberry.field(description=_ERRORS)
+
+
+@strawberry.type(description="The result of `deploy`.")
+class DeployPayload:
+    outcome: OperationOutcome = strawberry.field(description="APPLIED, SKIPPED or FAILED.")
+    deployment: Deployment | None = strawberry.field(
+        description="The recorded deployment; null when the input was rejected before one was recorded."
+    )
+    status: AppEnvironmentStatus | None = strawberry.field(description=_STATUS)
+    errors: list[OperationError] = strawberry.field(description=_ERRORS)
+
+
+@strawberry.type(description="One app's result in a bulk operation.")
+class BulkResult:
+    app: str = strawberry.field(description="The app, as named in the input.")
+    outcome: OperationOutcome = strawberry.field(description="What happened to this app.")
+    deployment: Deployment | None = strawberry.field(description="The recorded deployment (deployMany only).")
+    status: AppEnvironmentStatus | None = strawberry.field(description=_STATUS)
+    errors: list[OperationError] = strawberry.field(description="This app's expected failures.")
+
+
+@strawberry.type(description="The result of a bulk operation: one result per app, in input order.")
+class BulkPayload:
+    results: list[BulkResult] = strawberry.field(description="One per app, in input order.")
+    errors: list[OperationError] = strawberry.field(
+        description="Failures of the whole request (unknown environment, too many apps); then `results` is empty."
+    )
+
+
+def _status(result: SingleResult | BulkItem) -> AppEnvironmentStatus | None:
+    return None if result.status is None else AppEnvironmentStatus.from_live(result.status)
+
+
+def _bulk_result(item: BulkItem) -> BulkResult:
+    return BulkResult(
+        app=item.app,
+        outcome=OperationOutcome[item.outcome.value],
+        deployment=None if item.deployment is None else Deployment.from_row(item.deployment),
+        status=_status(item),
+        errors=[e for error in item.errors for e in operation_errors(error)],
+    )
+
+
+async def _single(work: Callable[[], Awaitable[SingleResult]]) -> SingleResult:
+    """Runs one operation; an expected failure raised before it started becomes a FAILED result."""
+    from app.domain.operations import OperationOutcome as Outcome
+
+    try:
+        return await work()
+    except InvalidInputs as error:
+        return SingleResult(Outcome.FAILED, None, None, list(error.errors))
+    except HiberniaError as error:
+        return SingleResult(Outcome.FAILED, None, None, [error])
+
+
+def _errors(result: SingleResult) -> list[OperationError]:
+    return [e for error in result.errors for e in operation_errors(error)]
+
+
+def _policy(policy: HibernatedPolicy | None) -> DomainPolicy | None:
+    return None if policy is None else DomainPolicy[policy.name]
+
+
+@strawberry.type(description="Operations on apps in their clusters.")
+class OperationMutation:
+    @strawberry.mutation(description="Hibernate an app environment (all workloads, or the named ones).")
+    async def hibernate(
+        self, info: Info, input: Annotated[HibernateInput, strawberry.argument(description=_INPUT)]
+    ) -> HibernationPayload:
+        result = await _single(lambda: _hibernate(info, input.app, input.environment, input.workloads))
+        return HibernationPayload(
+            outcome=OperationOutcome[result.outcome.value], status=_status(result), errors=_errors(result)
+        )
+
+    @strawberry.mutation(description="Unhibernate an app environment, restoring the recorded replicas.")
+    async def unhibernate(
+        self, info: Info, input: Annotated[UnhibernateInput, strawberry.argument(description=_INPUT)]
+    ) -> HibernationPayload:
+        result = await _single(lambda: _unhibernate(info, input.app, input.environment))
+        return HibernationPayload(
+            outcome=OperationOutcome[result.outcome.value], status=_status(result), errors=_errors(result)
+        )
+
+    @strawberry.mutation(
+        description="Deploy an image. With the hibernation check on, a hibernated target is refused, "
+        "skipped or woken first, as `onHibernated` says."
+    )
+    async def deploy(
+        self, info: Info, input: Annotated[DeployInput, strawberry.argument(description=_INPUT)]
+    ) -> DeployPayload:
+        result = await _single(
+            lambda: _deploy(info, input.app, input.environment, input.image, _policy(input.on_hibernated))
+        )
+        return DeployPayload(
+            outcome=OperationOutcome[result.outcome.value],
+            deployment=None if result.deployment is None else Deployment.from_row(result.deployment),
+            status=_status(result),
+            errors=_errors(result),
+        )
+
+    @strawberry.mutation(description="Deploy one image to an app group; per-app results, in input order.")
+    async def deploy_many(
+        self, info: Info, input: Annotated[DeployManyInput, strawberry.argument(description=_INPUT)]
+    ) -> BulkPayload:
+        policy = _policy(input.on_hibernated)
+        return await _bulk(
+            info, input.environment, input.apps, lambda app: _deploy(info, app, input.environment, input.image, policy)
+        )
+
+    @strawberry.mutation(description="Hibernate an app group; per-app results, in input order.")
+    async def hibernate_many(
+        self, info: Info, input: Annotated[AppGroupInput, strawberry.argument(description=_INPUT)]
+    ) -> BulkPayload:
+        return await _bulk(info, input.environment, input.apps, lambda app: _hibernate(info, app, input.environment))
+
+    @strawberry.mutation(description="Unhibernate an app group; per-app results, in input order.")
+    async def unhibernate_many(
+        self, info: Info, input: Annotated[AppGroupInput, strawberry.argument(description=_INPUT)]
+    ) -> BulkPayload:
+        return await _bulk(info, input.environment, input.apps, lambda app: _unhibernate(info, app, input.environment))
+
+
+async def _hibernate(info: Info, app: str, environment: str, workloads: list[str] | None = None) -> SingleResult:
+    result = await info.context.services.hibernation.hibernate(
+        app, environment, workloads=workloads, actor=info.context.actor
+    )
+    return SingleResult(result.outcome, None, result.status, result.errors)
+
+
+async def _unhibernate(info: Info, app: str, environment: str) -> SingleResult:
+    result = await info.context.services.hibernation.unhibernate(app, environment, actor=info.context.actor)
+    return SingleResult(result.outcome, None, result.status, result.errors)
+
+
+async def _deploy(info: Info, app: str, environment: str, image: str, policy: DomainPolicy | None) -> SingleResult:
+    result = await info.context.services.deploy.deploy(
+        app, environment, image, on_hibernated=policy, actor=info.context.actor
+    )
+    return SingleResult(result.outcome, result.deployment, result.status, result.errors)
+
+
+async def _bulk(
+    info: Info, environment: str, apps: list[str], operation: Callable[[str], Awaitable[SingleResult]]
+) -> BulkPayload:
+    try:
+        items = await info.context.services.bulk.run(environment, apps, operation)
+    except (HiberniaError, InvalidInputs) as error:
+        return BulkPayload(results=[], errors=operation_errors(error))
+    return BulkPayload(results=[_bulk_result(item) for item in items], errors=[])
