@@ -340,6 +340,10 @@ class SimulatedCluster:
         """The stored object (a copy), by Kind name; raises the 404 `ApiError` when absent."""
         return self.store.get(resource_for_kind(kind), namespace, name)
 
+    def patch(self, kind: str, namespace: str, name: str, patch: Mapping[str, Any]) -> dict[str, Any]:
+        """A JSON merge patch applied in process, like a change made behind Hibernia's back."""
+        return self.store.patch(resource_for_kind(kind), namespace, name, "application/merge-patch+json", dict(patch))
+
     def seed_demo(self) -> dict[str, list[str]]:
         """Create the demo namespaces and apps; returns namespace → releases."""
         return seed_demo(self)
