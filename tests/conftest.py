@@ -103,6 +103,29 @@ async def graphql(hibernia: Starlette) -> AsyncIterator[GraphQLClient]:
         yield GraphQLClient(http=http)
 
 
+ClientFactory = Callable[..., Awaitable[GraphQLClient]]
+
+
+@pytest.fixture
+async def client_with(
+    database: DatabaseUnderTest, settings: Settings, registry: ClusterRegistry
+) -> AsyncIterator[ClientFactory]:
+    """Makes GraphQL clients of servers with other settings (same database and clusters)."""
+
+    async def make(**overrides: object) -> GraphQLClient:
+        app = create_app(settings.model_copy(update=overrides), engine=database.engine, registry=registry)
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hibernia.test")
+        clients.append(http)
+        return GraphQLClient(http)
+
+    clients: list[httpx.AsyncClient] = []
+    try:
+        yield make
+    finally:
+        for http in clients:
+            await http.aclose()
+
+
 @pytest.fixture
 def refresher_round(hibernia: Starlette) -> Callable[[], Awaitable[RoundResult]]:
     """One round of the background status refresher of the app under test."""

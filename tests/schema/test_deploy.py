@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import httpx
 import pytest
-from starlette.applications import Starlette
 
-from app.cluster.registry import ClusterRegistry
 from app.cluster.simulator import SimulatedCluster
-from app.config import HibernatedPolicySetting, Settings
-from app.main import create_app
+from app.config import HibernatedPolicySetting
+from tests.conftest import ClientFactory
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.graphql import GraphQLClient
 from tests.schema.operation_helpers import (
@@ -31,28 +26,6 @@ NS = "team-dev"
 def _image(simulator: SimulatedCluster, name: str = "web") -> list[str]:
     containers = simulator.get("Deployment", NS, name)["spec"]["template"]["spec"]["containers"]
     return [c["image"] for c in containers]
-
-
-@pytest.fixture
-async def client_with(
-    database: DatabaseUnderTest, settings: Settings, registry: ClusterRegistry
-) -> AsyncIterator[object]:
-    """A GraphQL client on a server with other settings (same database and clusters)."""
-    apps: list[Starlette] = []
-
-    async def make(**overrides: object) -> GraphQLClient:
-        app = create_app(settings.model_copy(update=overrides), engine=database.engine, registry=registry)
-        apps.append(app)
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hibernia.test")
-        clients.append(http)
-        return GraphQLClient(http)
-
-    clients: list[httpx.AsyncClient] = []
-    try:
-        yield make
-    finally:
-        for http in clients:
-            await http.aclose()
 
 
 async def test_first_deploy_creates_the_deployment(
@@ -167,12 +140,11 @@ async def test_wake_unhibernates_then_deploys_as_one_operation(
 
 
 async def test_the_default_policy_comes_from_the_settings(
-    graphql: GraphQLClient, simulator: SimulatedCluster, client_with: object
+    graphql: GraphQLClient, simulator: SimulatedCluster, client_with: ClientFactory
 ) -> None:
     await setup_app(graphql, simulator)
     simulator.add_deployment(NS, "web", "web", 2, "web:1")
     await hibernate(graphql)
-    assert callable(client_with)
     skipping = await client_with(default_on_hibernated=HibernatedPolicySetting.SKIP)
 
     config = await skipping.query("{ serverConfig { hibernationCheckEnabled defaultOnHibernated } }")
@@ -184,12 +156,11 @@ async def test_the_default_policy_comes_from_the_settings(
 
 
 async def test_with_the_check_off_a_deploy_wakes_the_app_and_clears_the_record(
-    graphql: GraphQLClient, simulator: SimulatedCluster, database: DatabaseUnderTest, client_with: object
+    graphql: GraphQLClient, simulator: SimulatedCluster, database: DatabaseUnderTest, client_with: ClientFactory
 ) -> None:
     await setup_app(graphql, simulator, replicas=2)
     simulator.add_deployment(NS, "web", "web", 2, "web:1")
     await hibernate(graphql)
-    assert callable(client_with)
     legacy = await client_with(fetch_helm_pipeline_app_status=False)
 
     config = await legacy.query("{ serverConfig { hibernationCheckEnabled } }")
@@ -222,7 +193,8 @@ async def test_deployment_history_pages_newest_first(graphql: GraphQLClient, sim
     for tag in range(5):
         assert (await deploy(graphql, f"web:{tag}"))["outcome"] == "APPLIED"
     query = """query($after: String) { app(name: "web") { environments {
-        deployments(first: 2, after: $after) { totalCount edges { node { image } } pageInfo { hasNextPage endCursor } } } } }"""
+        deployments(first: 2, after: $after) {
+          totalCount edges { node { image } } pageInfo { hasNextPage endCursor } } } } }"""
 
     seen: list[str] = []
     after = None

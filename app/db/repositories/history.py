@@ -22,11 +22,7 @@ class HistoryRepository:
         self, model: type[Row], parent_ids: Sequence[int], *, first: int, before_id: int | None
     ) -> dict[int, list[Row]]:
         """Up to `first + 1` rows per parent (the extra one tells that a next page exists), one statement."""
-        rank = (
-            func.row_number()
-            .over(partition_by=model.app_environment_id, order_by=model.id.desc())
-            .label("rank")
-        )
+        rank = func.row_number().over(partition_by=model.app_environment_id, order_by=model.id.desc()).label("rank")
         inner = select(model, rank).where(model.app_environment_id.in_(parent_ids))
         if before_id is not None:
             inner = inner.where(model.id < before_id)
