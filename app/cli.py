@@ -1,4 +1,4 @@
-"""The `hibernia` command: serve, migrate, export-schema."""
+"""The `hibernia` command: serve, migrate, export-schema, simulate-cluster, cluster add."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from app.config import get_settings
 
@@ -25,6 +26,25 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="Apply database migrations up to the latest.")
 
+    simulate = commands.add_parser(
+        "simulate-cluster", help="Serve a simulated Kubernetes API (the subset Hibernia uses) for local work."
+    )
+    simulate.add_argument("--host", default="127.0.0.1", help="Interface to listen on (default 127.0.0.1).")
+    simulate.add_argument("--port", type=int, default=8001, help="Port to listen on (default 8001).")
+    simulate.add_argument(
+        "--rollout-seconds", type=float, default=5.0, help="Time for ready replicas to reach desired (default 5)."
+    )
+    simulate.add_argument("--seed", choices=["demo"], help="Seed demo namespaces and apps.")
+
+    cluster = commands.add_parser("cluster", help="Manage registered clusters.")
+    cluster_commands = cluster.add_subparsers(dest="cluster_command", required=True)
+    add = cluster_commands.add_parser("add", help="Register a cluster from a kubeconfig file and context.")
+    add.add_argument("--name", required=True, help="Unique DNS-1123 name for the cluster.")
+    source = add.add_mutually_exclusive_group(required=True)
+    source.add_argument("--kubeconfig", help="Path of the kubeconfig file.")
+    source.add_argument("--in-cluster", action="store_true", help="Use the pod's service account.")
+    add.add_argument("--context", help="Kubeconfig context (default: the file's current context).")
+
     export = commands.add_parser("export-schema", help="Print the GraphQL SDL (or write it with --output).")
     export.add_argument("--output", help="Write to this file instead of standard output.")
     return parser
@@ -39,6 +59,25 @@ async def _migrate() -> None:
         await upgrade_to_head(engine)
     finally:
         await engine.dispose()
+
+
+async def _add_cluster(name: str, kubeconfig: str | None, context: str | None, in_cluster: bool) -> int:
+    from app.db.engine import create_engine, create_session_factory
+    from app.domain.errors import HiberniaError, InvalidInputs
+    from app.services.catalog import CatalogService, ClusterSpec
+
+    spec = ClusterSpec(name=name, kubeconfig_path=kubeconfig, kubeconfig_context=context, in_cluster=in_cluster)
+    engine = create_engine(get_settings().database_url)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            await CatalogService(session).create_cluster(spec)
+    except (HiberniaError, InvalidInputs) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    finally:
+        await engine.dispose()
+    print(f"cluster '{name}' registered")
+    return 0
 
 
 def _serve(host: str, port: int, demo: bool, migrate: bool) -> None:
@@ -64,6 +103,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         _serve(args.host, args.port, args.demo, not args.no_migrate)
     elif args.command == "migrate":
         asyncio.run(_migrate())
+    elif args.command == "simulate-cluster":
+        from app.cluster.simulator import serve_simulator
+
+        asyncio.run(serve_simulator(args.host, args.port, args.rollout_seconds, args.seed))
+    elif args.command == "cluster":
+        kubeconfig = None
+        if args.kubeconfig is not None:
+            path = Path(args.kubeconfig).expanduser()
+            if not path.is_file():
+                print(f"error: no kubeconfig file at {args.kubeconfig}", file=sys.stderr)
+                return 2
+            kubeconfig = str(path.resolve())  # the server may run from another directory
+        return asyncio.run(_add_cluster(args.name, kubeconfig, args.context, args.in_cluster))
     elif args.command == "export-schema":
         from schema.schema import export_sdl
 

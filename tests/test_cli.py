@@ -64,3 +64,47 @@ def test_serve_demo_migrates_and_answers_the_readme_query(tmp_path: Path) -> Non
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_cluster_add_registers_a_kubeconfig_cluster(tmp_path: Path) -> None:
+    env = {**os.environ, "HIBERNIA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"}
+    assert _hibernia("migrate", env=env).returncode == 0
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: sim\n"
+        "clusters: [{name: sim, cluster: {server: 'http://127.0.0.1:1'}}]\n"
+        "contexts: [{name: sim, context: {cluster: sim, user: u}}]\nusers: [{name: u, user: {token: t}}]\n"
+    )
+
+    added = _hibernia("cluster", "add", "--name", "prod-eu", "--kubeconfig", str(kubeconfig), env=env)
+    again = _hibernia("cluster", "add", "--name", "prod-eu", "--kubeconfig", str(kubeconfig), env=env)
+    missing = _hibernia("cluster", "add", "--name", "x", "--kubeconfig", str(tmp_path / "nope"), env=env)
+
+    assert added.returncode == 0, added.stderr
+    assert again.returncode == 2 and "already exists" in again.stderr
+    assert missing.returncode == 2
+
+
+def test_simulate_cluster_serves_the_kubernetes_api(tmp_path: Path) -> None:
+    port = _free_port()
+    simulator = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "simulate-cluster", "--port", str(port), "--seed", "demo"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                url = f"http://127.0.0.1:{port}/apis/apps/v1/namespaces/demo-dev/deployments"
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    body = json.load(response)
+                break
+            except OSError:
+                assert simulator.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        assert body["kind"] == "DeploymentList"
+        assert {item["metadata"]["name"] for item in body["items"]} >= {"web", "api"}
+    finally:
+        simulator.terminate()
+        simulator.wait(timeout=30)

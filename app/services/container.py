@@ -36,7 +36,9 @@ def build_services(
     hibernation = HibernationService(access, leases)
     return Services(
         live_status=live_status,
-        refresher=StatusRefresher(session_factory, live_status, settings.status_refresh_seconds),
+        refresher=StatusRefresher(
+            session_factory, live_status, settings.status_refresh_seconds, lease_seconds=settings.lease_seconds
+        ),
         hibernation=hibernation,
         deploy=DeployService(access, leases, hibernation, settings),
         bulk=BulkService(session_factory, settings.bulk_concurrency),

@@ -19,7 +19,7 @@ from app.cluster.gateway import (
 )
 from app.config import Settings
 from app.db.models import Deployment, DeploymentOutcome, HibernationRecord, TransitionCause
-from app.db.repositories.deployments import DeploymentRepository
+from app.db.repositories.deployments import INTERRUPTED, DeploymentRepository
 from app.db.types import utcnow
 from app.domain.errors import ErrorCode, HiberniaError
 from app.domain.operations import HibernatedPolicy, OperationOutcome, hibernated_explanation, validate_image
@@ -39,8 +39,6 @@ from app.services.targets import (
 )
 
 logger = logging.getLogger("hibernia.deploy")
-
-INTERRUPTED = "Interrupted: the server running this deploy stopped before it finished. Deploy again."
 
 
 @dataclass

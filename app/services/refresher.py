@@ -6,10 +6,13 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.db.repositories.deployments import INTERRUPTED, DeploymentRepository
 from app.db.repositories.status import StatusRepository
+from app.db.types import utcnow
 from app.services.live_status import LiveStatusService
 
 logger = logging.getLogger("hibernia.refresher")
@@ -31,8 +34,10 @@ class StatusRefresher:
         session_factory: async_sessionmaker[AsyncSession],
         live_status: LiveStatusService,
         interval_seconds: float,
+        lease_seconds: float = 120.0,
         batch_size: int = 1000,
     ) -> None:
+        self.lease_seconds = lease_seconds
         self.session_factory = session_factory
         self.live_status = live_status
         self.interval_seconds = interval_seconds
@@ -50,8 +55,18 @@ class StatusRefresher:
                 results = await self.live_status.observe(ids[start : start + self.batch_size], actor=REFRESHER_ACTOR)
                 observed += len(results)
                 changed += sum(1 for r in results.values() if r.changed)
+            await self._end_abandoned_deployments()
             self.rounds += 1
             return RoundResult(observed=observed, changed=changed)
+
+    async def _end_abandoned_deployments(self) -> None:
+        now = utcnow()
+        async with self.session_factory() as session, session.begin():
+            ended = await DeploymentRepository(session).fail_abandoned(
+                now=now, started_before=now - timedelta(seconds=self.lease_seconds), reason=INTERRUPTED
+            )
+        if ended:
+            logger.warning("ended %s deployments left RUNNING by a server that stopped", ended)
 
     def start(self) -> None:
         if self._task is None and self.interval_seconds > 0:

@@ -8,7 +8,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Deployment, DeploymentOutcome
+from app.db.models import Deployment, DeploymentOutcome, OperationLease
+
+INTERRUPTED = "Interrupted: the server running this deploy stopped before it finished. Deploy again."
 
 
 class DeploymentRepository:
@@ -49,6 +51,23 @@ class DeploymentRepository:
             query.values(outcome=DeploymentOutcome.FAILED, error=reason, finished_at=at).execution_options(
                 synchronize_session=False
             )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def fail_abandoned(self, *, now: datetime, started_before: datetime, reason: str) -> int:
+        """Ends RUNNING deployments no live lease protects (their server died and no one deployed since)."""
+        protected = select(OperationLease.app_environment_id).where(
+            OperationLease.holder.is_not(None), OperationLease.expires_at >= now
+        )
+        result = await self.session.execute(
+            update(Deployment)
+            .where(
+                Deployment.outcome == DeploymentOutcome.RUNNING,
+                Deployment.started_at < started_before,
+                Deployment.app_environment_id.not_in(protected),
+            )
+            .values(outcome=DeploymentOutcome.FAILED, error=reason, finished_at=now)
+            .execution_options(synchronize_session=False)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
