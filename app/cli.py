@@ -1,4 +1,4 @@
-"""The `hibernia` command: serve, migrate, export-schema, simulate-cluster, cluster add."""
+"""The `hibernia` command: serve, migrate, export-schema, simulate-cluster, cluster add, token."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.config import get_settings
+from app.logs import configure_logging
 
 logger = logging.getLogger("hibernia")
 
@@ -35,6 +36,18 @@ def _parser() -> argparse.ArgumentParser:
         "--rollout-seconds", type=float, default=5.0, help="Time for ready replicas to reach desired (default 5)."
     )
     simulate.add_argument("--seed", choices=["demo"], help="Seed demo namespaces and apps.")
+
+    token = commands.add_parser("token", help="Manage API tokens (admin access to the database required).")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="Create a token and print it once.")
+    create.add_argument("--name", required=True, help="Unique DNS-1123 name; recorded as the actor of its requests.")
+    create.add_argument("--role", required=True, choices=["viewer", "deployer", "admin"], help="What it may do.")
+    create.add_argument(
+        "--environment", action="append", default=[], help="Limit it to this environment (repeatable; default: all)."
+    )
+    token_commands.add_parser("list", help="List tokens (never their secrets).")
+    revoke = token_commands.add_parser("revoke", help="Revoke a token by name.")
+    revoke.add_argument("--name", required=True, help="The token's name.")
 
     cluster = commands.add_parser("cluster", help="Manage registered clusters.")
     cluster_commands = cluster.add_subparsers(dest="cluster_command", required=True)
@@ -80,6 +93,35 @@ async def _add_cluster(name: str, kubeconfig: str | None, context: str | None, i
     return 0
 
 
+async def _token(args: argparse.Namespace) -> int:
+    from app.db.engine import create_engine, create_session_factory
+    from app.domain.errors import HiberniaError
+    from app.services.tokens import TokenService
+
+    engine = create_engine(get_settings().database_url)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            tokens = TokenService(session)
+            if args.token_command == "create":
+                secret = await tokens.create(args.name, args.role, args.environment)
+                print(secret)
+                print(f"token '{args.name}' ({args.role}) created; it is shown only this once", file=sys.stderr)
+            elif args.token_command == "list":
+                for info in await tokens.list():
+                    scope = ",".join(info.environments) or "*"
+                    state = f"revoked {info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "active"
+                    print(f"{info.name}\t{info.role.value}\t{scope}\t{info.created_at:%Y-%m-%d %H:%M}\t{state}")
+            else:
+                await tokens.revoke(args.name)
+                print(f"token '{args.name}' revoked", file=sys.stderr)
+    except HiberniaError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 2
+    finally:
+        await engine.dispose()
+    return 0
+
+
 def _serve(host: str, port: int, demo: bool, migrate: bool) -> None:
     import uvicorn
 
@@ -93,12 +135,13 @@ def _serve(host: str, port: int, demo: bool, migrate: bool) -> None:
 
         on_startup = start_demo
     print(f"Hibernia playground: http://{host}:{port}/graphql", flush=True)
-    uvicorn.run(create_app(on_startup=on_startup), host=host, port=port, log_level="info")
+    # log_config=None: uvicorn logs through the handler configure_logging installed (JSON in production).
+    uvicorn.run(create_app(on_startup=on_startup), host=host, port=port, log_config=None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = _parser().parse_args(argv)
+    configure_logging(json_lines=get_settings().json_logs)
     if args.command == "serve":
         _serve(args.host, args.port, args.demo, not args.no_migrate)
     elif args.command == "migrate":
@@ -107,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.cluster.simulator import serve_simulator
 
         asyncio.run(serve_simulator(args.host, args.port, args.rollout_seconds, args.seed))
+    elif args.command == "token":
+        return asyncio.run(_token(args))
     elif args.command == "cluster":
         kubeconfig = None
         if args.kubeconfig is not None:

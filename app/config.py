@@ -49,11 +49,22 @@ class Settings(BaseSettings):
     )
     lease_seconds: float = Field(default=120.0, gt=0, validation_alias=AliasChoices("HIBERNIA_LEASE_SECONDS"))
     bulk_concurrency: int = Field(default=8, ge=1, validation_alias=AliasChoices("HIBERNIA_BULK_CONCURRENCY"))
+    max_query_depth: int = Field(default=12, ge=2, validation_alias=AliasChoices("HIBERNIA_MAX_QUERY_DEPTH"))
+    max_query_tokens: int = Field(default=4000, ge=50, validation_alias=AliasChoices("HIBERNIA_MAX_QUERY_TOKENS"))
+    max_query_aliases: int = Field(default=30, ge=1, validation_alias=AliasChoices("HIBERNIA_MAX_QUERY_ALIASES"))
+    log_format: str | None = Field(
+        default=None, pattern="^(json|text)$", validation_alias=AliasChoices("HIBERNIA_LOG_FORMAT")
+    )
     env: RunMode = Field(default=RunMode.DEVELOPMENT, validation_alias=AliasChoices("HIBERNIA_ENV"))
 
     @property
     def is_production(self) -> bool:
         return self.env is RunMode.PRODUCTION
+
+    @property
+    def json_logs(self) -> bool:
+        """JSON lines unless asked otherwise; readable text by default in development."""
+        return self.log_format == "json" if self.log_format else self.is_production
 
 
 @lru_cache(maxsize=1)

@@ -10,25 +10,23 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from app.cluster.registry import ClusterRegistry
 from app.config import Settings, get_settings
 from app.db.engine import create_engine, create_session_factory
-from app.request_context import new_request_id, set_request_id
+from app.domain.access import Principal
+from app.metrics import Metrics
+from app.middleware import PRINCIPAL_KEY, REQUEST_ID_KEY, GraphQLGateMiddleware, RequestIdMiddleware
+from app.probes import healthz, metrics_endpoint, readyz
 from app.services.container import Services, build_services
 from app.services.refresher import StatusRefresher
+from app.services.tokens import TokenService
 from schema.context import Context
 from schema.schema import schema
 
 logger = logging.getLogger("hibernia")
-
-ACTOR_HEADER = "x-hibernia-actor"
-ANONYMOUS = "anonymous"
 
 
 @dataclass
@@ -40,49 +38,34 @@ class Runtime:
     session_factory: async_sessionmaker[AsyncSession]
     registry: ClusterRegistry
     services: Services
+    metrics: Metrics
 
     @property
     def refresher(self) -> StatusRefresher:
         return self.services.refresher
 
+    async def authenticate(self, token: str) -> Principal | None:
+        async with self.session_factory() as session:
+            return await TokenService(session).authenticate(token)
+
 
 class HiberniaGraphQL(GraphQL[Context, None]):
     def __init__(self, runtime: Runtime) -> None:
-        super().__init__(schema, graphql_ide="graphiql")
+        production = runtime.settings.is_production
+        # No playground in production; mutations over GET are refused by strawberry in any case.
+        super().__init__(schema, graphql_ide=None if production else "graphiql")
         self.runtime = runtime
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        actor = (request.headers.get(ACTOR_HEADER) or "").strip()[:253] or ANONYMOUS
+        principal: Principal = request.scope[PRINCIPAL_KEY]
         return Context(
             settings=self.runtime.settings,
             session_factory=self.runtime.session_factory,
             services=self.runtime.services,
-            actor=actor,
-            request_id=request.scope.get("hibernia.request_id", "-"),
+            principal=principal,
+            metrics=self.runtime.metrics,
+            request_id=request.scope.get(REQUEST_ID_KEY, "-"),
         )
-
-
-class RequestIdMiddleware:
-    """Gives every HTTP request an id (or keeps the caller's X-Request-Id) for logs and error messages."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:64]
-        request_id = incoming or new_request_id()
-        scope["hibernia.request_id"] = request_id
-        set_request_id(request_id)
-
-        async def send_with_id(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", []).append((b"x-request-id", request_id.encode("latin-1")))
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
 
 
 Startup = Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]] | None]]
@@ -103,18 +86,26 @@ def create_app(
     settings = settings or get_settings()
     owns_engine, owns_registry = engine is None, registry is None
     engine = engine or create_engine(settings.database_url)
+    metrics = Metrics()
     registry = registry or ClusterRegistry(settings)
+    registry.metrics = metrics
     session_factory = create_session_factory(engine)
     runtime = Runtime(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
         registry=registry,
-        services=build_services(settings, session_factory, registry),
+        services=build_services(settings, session_factory, registry, metrics),
+        metrics=metrics,
     )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if not settings.is_production:
+            logger.warning(
+                "development mode: requests without a token act as a local admin; "
+                "set HIBERNIA_ENV=production to require API tokens"
+            )
         shutdown = await on_startup(runtime) if on_startup else None
         runtime.refresher.start()
         try:
@@ -128,16 +119,16 @@ def create_app(
             if owns_engine:
                 await engine.dispose()
 
-    async def healthz(_request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
+            Route("/readyz", readyz(engine)),
+            Route("/metrics", metrics_endpoint(metrics)),
             Route("/graphql", HiberniaGraphQL(runtime), methods=["GET", "POST"]),
         ],
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.add_middleware(GraphQLGateMiddleware, authenticate=runtime.authenticate, production=settings.is_production)
     app.add_middleware(RequestIdMiddleware)
     return app

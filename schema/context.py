@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
 
 from app.config import Settings
+from app.domain.access import Principal
+from app.metrics import Metrics
 from app.services.container import Services
 from app.services.live_status import LiveStatusService
 from schema.dataloaders import Loaders
@@ -20,9 +22,15 @@ class Context:
     settings: Settings
     session_factory: async_sessionmaker[AsyncSession]
     services: Services
-    actor: str
+    principal: Principal
+    metrics: Metrics
     request_id: str
     loaders: Loaders = field(init=False)
+
+    @property
+    def actor(self) -> str:
+        """The name recorded in audit rows and deployments: the token's, or the local admin's."""
+        return self.principal.name
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.session_factory, self.services.live_status)

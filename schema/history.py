@@ -41,7 +41,11 @@ class Deployment(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Self | None]:
         rows = await info.context.loaders.deployment_by_id.load_many([int(i) for i in node_ids])
-        return [None if row is None else cls.from_row(row) for row in rows]
+        targets = await info.context.loaders.app_environment_by_id.load_many(
+            [row.app_environment_id for row in rows if row is not None]
+        )
+        visible = {t.id for t in targets if t is not None and info.context.principal.sees(t.environment.name)}
+        return [None if row is None or row.app_environment_id not in visible else cls.from_row(row) for row in rows]
 
 
 @strawberry.type(description="One audit row: a status change (or an operation that kept the status) and its cause.")

@@ -24,8 +24,9 @@ class AppFilter:
         "when one of its attachments (within `environments`, if given) has one of these statuses.",
     )
 
-    def to_domain(self) -> ListFilter:
+    def to_domain(self, scope: frozenset[str] | None = None) -> ListFilter:
         return ListFilter(
+            scope=scope,
             search=self.search or None,
             teams=self.teams,
             environments=self.environments,

@@ -8,11 +8,13 @@ from typing import Annotated, TypeVar
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.access import Action
 from app.domain.errors import HiberniaError, InvalidInputs
 from app.services.catalog import CatalogService, ClusterSpec
 from schema.context import Info
 from schema.errors import OperationError, operation_errors
 from schema.types import App, AppEnvironment, Cluster, Environment
+from schema.visibility import require_action
 
 T = TypeVar("T")
 
@@ -21,8 +23,9 @@ _ERRORS = "Expected failures; empty when the mutation did what was asked."
 
 
 async def _run(info: Info, work: Callable[[AsyncSession], Awaitable[T]]) -> tuple[T | None, list[OperationError]]:
-    """Runs `work` in one transaction; an expected failure rolls everything back and becomes errors."""
+    """Runs `work` in one transaction (admins only); an expected failure rolls back and becomes errors."""
     try:
+        require_action(info, Action.MANAGE)
         async with info.context.write_session() as session:
             return await work(session), []
     except (HiberniaError, InvalidInputs) as error:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from app.domain.access import Action
 from app.domain.errors import HiberniaError, InvalidInputs
 from app.domain.operations import HibernatedPolicy as DomainPolicy
 from app.services.bulk import BulkItem, SingleResult
@@ -15,6 +16,7 @@ from schema.enums import HibernatedPolicy, OperationOutcome
 from schema.errors import OperationError, operation_errors
 from schema.history import Deployment
 from schema.live_status import AppEnvironmentStatus
+from schema.visibility import require_action
 
 _INPUT = "What to do; see the input type for each field."
 _ERRORS = "Expected failures; empty when the operation did what was asked."
@@ -191,6 +193,7 @@ class OperationMutation:
 
 
 async def _hibernate(info: Info, app: str, environment: str, workloads: list[str] | None = None) -> SingleResult:
+    require_action(info, Action.OPERATE, environment)
     result = await info.context.services.hibernation.hibernate(
         app, environment, workloads=workloads, actor=info.context.actor
     )
@@ -198,11 +201,13 @@ async def _hibernate(info: Info, app: str, environment: str, workloads: list[str
 
 
 async def _unhibernate(info: Info, app: str, environment: str) -> SingleResult:
+    require_action(info, Action.OPERATE, environment)
     result = await info.context.services.hibernation.unhibernate(app, environment, actor=info.context.actor)
     return SingleResult(result.outcome, None, result.status, result.errors)
 
 
 async def _deploy(info: Info, app: str, environment: str, image: str, policy: DomainPolicy | None) -> SingleResult:
+    require_action(info, Action.OPERATE, environment)
     result = await info.context.services.deploy.deploy(
         app, environment, image, on_hibernated=policy, actor=info.context.actor
     )
@@ -213,6 +218,7 @@ async def _bulk(
     info: Info, environment: str, apps: list[str], operation: Callable[[str], Awaitable[SingleResult]]
 ) -> BulkPayload:
     try:
+        require_action(info, Action.OPERATE, environment)
         items = await info.context.services.bulk.run(environment, apps, operation)
     except (HiberniaError, InvalidInputs) as error:
         return BulkPayload(results=[], errors=operation_errors(error))

@@ -19,6 +19,7 @@ from schema.inputs import AppEnvironmentOrder, AppFilter, AppOrder
 from schema.live_status import AppEnvironmentStatus
 from schema.pagination import DEFAULT_PAGE_SIZE, Connection, connection, page_request
 from schema.types import App, AppEnvironment, Cluster, Environment
+from schema.visibility import require_visible, visible_app
 
 _FIRST = "How many rows to return, 1 to 100 (default 20)."
 _AFTER = "Return rows after this cursor (a previous page's `pageInfo.endCursor`)."
@@ -57,7 +58,7 @@ class Query:
         order_by: Annotated[AppOrder | None, strawberry.argument(description="Sort order (default: by name).")] = None,
     ) -> Connection[App]:
         order = order_by or AppOrder()
-        domain_filter = (filter or AppFilter()).to_domain()
+        domain_filter = (filter or AppFilter()).to_domain(info.context.principal.environments)
         field, direction = DomainAppOrder(order.field.name), DomainSortDirection(order.direction.name)
         ordering = f"apps:{field}:{direction}"
         request = page_request(first, after, ordering)
@@ -78,7 +79,7 @@ class Query:
         ] = None,
     ) -> Connection[AppEnvironment]:
         order = order_by or AppEnvironmentOrder()
-        domain_filter = (filter or AppFilter()).to_domain()
+        domain_filter = (filter or AppFilter()).to_domain(info.context.principal.environments)
         field, direction = DomainAppEnvOrder(order.field.name), DomainSortDirection(order.direction.name)
         ordering = f"appEnvironments:{field}:{direction}"
         request = page_request(first, after, ordering)
@@ -97,13 +98,15 @@ class Query:
     ) -> App | None:
         async with info.context.read_session() as session:
             row = await CatalogRepository(session).app_by_name(name)
-        return None if row is None else App.from_row(row)
+        if row is None or not await visible_app(info, row.id):
+            return None
+        return App.from_row(row)
 
     @strawberry.field(description="Every environment, by name.")
     async def environments(self, info: Info) -> list[Environment]:
         async with info.context.read_session() as session:
             rows = await CatalogRepository(session).environments()
-        return [Environment.from_row(row) for row in rows]
+        return [Environment.from_row(row) for row in rows if info.context.principal.sees(row.name)]
 
     @strawberry.field(description="One environment by name; null when there is none.")
     async def environment(
@@ -111,7 +114,9 @@ class Query:
     ) -> Environment | None:
         async with info.context.read_session() as session:
             row = await CatalogRepository(session).environment_by_name(name)
-        return None if row is None else Environment.from_row(row)
+        if row is None or not info.context.principal.sees(row.name):
+            return None
+        return Environment.from_row(row)
 
     @strawberry.field(description="The authoritative live status of one app environment, read from the cluster now.")
     async def app_status(
@@ -120,6 +125,7 @@ class Query:
         app: Annotated[str, strawberry.argument(description="The app's name.")],
         environment: Annotated[str, strawberry.argument(description="The environment's name.")],
     ) -> AppEnvironmentStatus:
+        require_visible(info, environment)
         return AppEnvironmentStatus.from_live(await info.context.live_status.observe_one(app, environment))
 
     @strawberry.field(
@@ -134,13 +140,19 @@ class Query:
             list[str] | None, strawberry.argument(description="App names; omit for every attached app.")
         ] = None,
     ) -> list[AppEnvironmentStatus]:
+        require_visible(info, environment)
         statuses = await info.context.live_status.observe_group(environment, apps)
         return [AppEnvironmentStatus.from_live(s) for s in statuses]
 
     @strawberry.field(description="Every registered cluster, by name.")
     async def clusters(self, info: Info) -> list[Cluster]:
         async with info.context.read_session() as session:
-            rows = await CatalogRepository(session).clusters()
+            catalog = CatalogRepository(session)
+            rows = await catalog.clusters()
+            scope = info.context.principal.environments
+            if scope is not None:
+                visible = {e.cluster_id for e in await catalog.environments_by_names(sorted(scope))}
+                rows = [row for row in rows if row.id in visible]
         return [Cluster.from_row(row) for row in rows]
 
 

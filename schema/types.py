@@ -15,6 +15,7 @@ from schema.enums import AppStatus
 from schema.history import Deployment, Hibernation, Transition
 from schema.live_status import AppEnvironmentStatus
 from schema.pagination import DEFAULT_PAGE_SIZE, Connection, history_connection
+from schema.visibility import visible_app
 
 _FIRST = "How many rows to return, 1 to 100 (default 20)."
 _AFTER = "Return rows after this cursor (a previous page's `pageInfo.endCursor`)."
@@ -34,6 +35,8 @@ class Cluster(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Self | None]:
         rows = await info.context.loaders.cluster_by_id.load_many([int(i) for i in node_ids])
+        if info.context.principal.environments is not None:
+            return [None] * len(rows)  # clusters are listed to environment-limited tokens via `clusters` only
         return [None if row is None else cls.from_row(row) for row in rows]
 
 
@@ -57,7 +60,8 @@ class Environment(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Self | None]:
         rows = await info.context.loaders.environment_by_id.load_many([int(i) for i in node_ids])
-        return [None if row is None else cls.from_row(row) for row in rows]
+        principal = info.context.principal
+        return [None if row is None or not principal.sees(row.name) else cls.from_row(row) for row in rows]
 
 
 @strawberry.type(description="An application, owned by a team, attached to any number of environments.")
@@ -70,7 +74,12 @@ class App(relay.Node):
     @strawberry.field(description="The environments this app is attached to, with recorded status, by name.")
     async def environments(self, info: Info) -> list[AppEnvironment]:
         rows = await info.context.loaders.app_environments_by_app_id.load(self.id)
-        return [AppEnvironment.from_row(row, environment=row.environment) for row in rows]
+        principal = info.context.principal
+        return [
+            AppEnvironment.from_row(row, environment=row.environment)
+            for row in rows
+            if principal.sees(row.environment.name)
+        ]
 
     @classmethod
     def from_row(cls, row: models.App) -> Self:
@@ -79,7 +88,7 @@ class App(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Self | None]:
         rows = await info.context.loaders.app_by_id.load_many([int(i) for i in node_ids])
-        return [None if row is None else cls.from_row(row) for row in rows]
+        return [None if row is None or not await visible_app(info, row.id) else cls.from_row(row) for row in rows]
 
 
 @strawberry.type(description="An app attached to an environment, with its recorded status.")
@@ -183,4 +192,10 @@ class AppEnvironment(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Self | None]:
         rows = await info.context.loaders.app_environment_by_id.load_many([int(i) for i in node_ids])
-        return [None if row is None else cls.from_row(row, app=row.app, environment=row.environment) for row in rows]
+        principal = info.context.principal
+        return [
+            None
+            if row is None or not principal.sees(row.environment.name)
+            else cls.from_row(row, app=row.app, environment=row.environment)
+            for row in rows
+        ]

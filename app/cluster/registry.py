@@ -7,8 +7,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from app.cluster.gateway import ClusterGateway, ClusterUnavailable
+from app.cluster.instrumented import InstrumentedGateway
 from app.cluster.kubernetes_gateway import KubernetesGateway
 from app.config import Settings
+from app.metrics import Metrics
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,8 @@ class ClusterRegistry:
         self._factory = factory or self._kubernetes_gateway
         self._gateways: dict[int, ClusterGateway] = {}
         self._lock = asyncio.Lock()
+        # Set by the app: every gateway then counts its calls per cluster and outcome.
+        self.metrics: Metrics | None = None
 
     async def gateway(self, access: ClusterAccess) -> ClusterGateway:
         gateway = self._gateways.get(access.id)
@@ -51,6 +55,8 @@ class ClusterRegistry:
                     raise ClusterUnavailable(
                         f"cannot configure a client for cluster '{access.name}': {error}"
                     ) from error
+                if self.metrics is not None:
+                    gateway = InstrumentedGateway(gateway, access.name, self.metrics)
                 self._gateways[access.id] = gateway
             return gateway
 

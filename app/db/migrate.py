@@ -53,3 +53,27 @@ async def is_at_head(engine: AsyncEngine) -> bool:
 
     async with engine.connect() as connection:
         return await connection.run_sync(_current) == head
+
+
+async def is_behind_head(engine: AsyncEngine) -> bool:
+    """True when the database lacks migrations this code needs.
+
+    A database *ahead* of this code (a newer release migrated it during a rolling upgrade) is not
+    behind: migrations are written to stay backward-compatible for one release.
+    """
+    script = ScriptDirectory.from_config(alembic_config())
+
+    def _current(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with engine.connect() as connection:
+        current = await connection.run_sync(_current)
+    if current == script.get_current_head():
+        return False
+    if current is None:
+        return True
+    try:
+        script.get_revision(current)
+    except Exception:  # unknown here: written by a newer release
+        return False
+    return True

@@ -190,3 +190,27 @@ class OperationLease(Base):
     actor: Mapped[str | None] = mapped_column(String(253))
     acquired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ApiToken(Base):
+    """An API token; only its SHA-256 is stored, the token itself is shown once at creation."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    environments: Mapped[list[ApiTokenEnvironment]] = relationship(lazy="raise", cascade="all, delete-orphan")
+
+
+class ApiTokenEnvironment(Base):
+    """An environment a token is limited to; a token without rows here reaches every environment."""
+
+    __tablename__ = "api_token_environments"
+
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), primary_key=True)
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"), primary_key=True)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.cluster.registry import ClusterRegistry
 from app.config import Settings
+from app.metrics import Metrics
 from app.services.bulk import BulkService
 from app.services.deploy import DeployService
 from app.services.hibernation import HibernationService
@@ -28,16 +29,25 @@ class Services:
 
 
 def build_services(
-    settings: Settings, session_factory: async_sessionmaker[AsyncSession], registry: ClusterRegistry
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    registry: ClusterRegistry,
+    metrics: Metrics | None = None,
 ) -> Services:
     live_status = LiveStatusService(session_factory, registry)
     access = TargetAccess(session_factory, registry)
-    leases = LeaseManager(session_factory, settings.lease_seconds)
+    leases = LeaseManager(
+        session_factory, settings.lease_seconds, on_conflict=None if metrics is None else metrics.lease_conflicts.inc
+    )
     hibernation = HibernationService(access, leases)
     return Services(
         live_status=live_status,
         refresher=StatusRefresher(
-            session_factory, live_status, settings.status_refresh_seconds, lease_seconds=settings.lease_seconds
+            session_factory,
+            live_status,
+            settings.status_refresh_seconds,
+            lease_seconds=settings.lease_seconds,
+            on_round=None if metrics is None else metrics.refreshed,
         ),
         hibernation=hibernation,
         deploy=DeployService(access, leases, hibernation, settings),

@@ -30,10 +30,12 @@ class LeaseManager:
         session_factory: async_sessionmaker[AsyncSession],
         lease_seconds: float,
         clock: Callable[[], datetime] = utcnow,
+        on_conflict: Callable[[], None] | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.lease_seconds = lease_seconds
         self.clock = clock
+        self.on_conflict = on_conflict
 
     @asynccontextmanager
     async def hold(self, app_environment_id: int, *, target: str, operation: str, actor: str) -> AsyncIterator[str]:
@@ -56,6 +58,8 @@ class LeaseManager:
             )
             current = None if acquired else await repository.current(app_environment_id)
         if not acquired:
+            if self.on_conflict is not None:
+                self.on_conflict()
             raise OperationInProgress(
                 target,
                 current.operation if current else None,

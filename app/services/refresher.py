@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -36,8 +37,10 @@ class StatusRefresher:
         interval_seconds: float,
         lease_seconds: float = 120.0,
         batch_size: int = 1000,
+        on_round: Callable[[], None] | None = None,
     ) -> None:
         self.lease_seconds = lease_seconds
+        self.on_round = on_round
         self.session_factory = session_factory
         self.live_status = live_status
         self.interval_seconds = interval_seconds
@@ -57,6 +60,8 @@ class StatusRefresher:
                 changed += sum(1 for r in results.values() if r.changed)
             await self._end_abandoned_deployments()
             self.rounds += 1
+            if self.on_round is not None:
+                self.on_round()
             return RoundResult(observed=observed, changed=changed)
 
     async def _end_abandoned_deployments(self) -> None:

@@ -22,6 +22,8 @@ class ListFilter:
     teams: Sequence[str] | None = None
     environments: Sequence[str] | None = None
     statuses: Sequence[AppStatus] | None = None
+    # The environments the caller may see (None: all); applied like `environments`, silently.
+    scope: frozenset[str] | None = None
 
 
 class AppOrderField(StrEnum):
@@ -69,6 +71,12 @@ def _attachment_conditions(filter_: ListFilter) -> list[ColumnElement[bool]]:
         conditions.append(
             AppEnvironment.environment_id.in_(
                 select(Environment.id).where(Environment.name.in_(filter_.environments)).scalar_subquery()
+            )
+        )
+    if filter_.scope is not None:
+        conditions.append(
+            AppEnvironment.environment_id.in_(
+                select(Environment.id).where(Environment.name.in_(sorted(filter_.scope))).scalar_subquery()
             )
         )
     if filter_.statuses is not None:

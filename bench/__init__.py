@@ -1,0 +1,1 @@
+"""`python -m bench`: Hibernia's performance harness (see bench/README.md)."""

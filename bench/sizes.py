@@ -1,0 +1,49 @@
+"""How big each section's data is, for the full run and for the smoke run CI keeps alive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    # 1. Live status page: apps x environments per app over namespaces.
+    live_apps: int = 100
+    live_environments_per_app: int = 3
+    live_namespaces: int = 30
+    live_warmup: int = 3
+    live_iterations: int = 30
+    # 2. Filtered list: apps x environments app environments, this share hibernated.
+    filtered_apps: int = 25_000
+    filtered_environments: int = 4
+    filtered_hibernated_share: float = 0.03
+    filtered_page_size: int = 100
+    filtered_walks: int = 3
+    # 3. Bulk deploy: apps in one namespace, this share hibernated; single deploys on other apps.
+    bulk_apps: int = 100
+    bulk_hibernated_share: float = 0.2
+    bulk_single_deploys: int = 7
+    bulk_repeats: int = 3
+    # 4. Throughput: load per worker count.
+    throughput_workers: tuple[int, ...] = (1, 2)
+    throughput_seconds: float = 5.0
+    throughput_warmup_seconds: float = 1.0
+    throughput_concurrency: int = 8
+
+
+FULL = Sizes()
+
+# Small enough for CI (well under a minute), big enough that every code path runs. The live page keeps
+# its full shape: its request and statement budgets are the deterministic targets smoke enforces.
+SMOKE = Sizes(
+    live_warmup=2,
+    live_iterations=5,
+    filtered_apps=1_250,
+    filtered_walks=1,
+    bulk_apps=10,
+    bulk_single_deploys=3,
+    bulk_repeats=1,
+    throughput_seconds=1.0,
+    throughput_warmup_seconds=0.3,
+    throughput_concurrency=4,
+)
