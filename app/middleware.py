@@ -42,6 +42,46 @@ async def _send_json(send: Send, status: int, body: dict[str, Any], headers: lis
     await send({"type": "http.response.body", "body": payload})
 
 
+MAX_BODY_BYTES = 1024 * 1024
+# No name, image or filter may hold a NUL character, and PostgreSQL text cannot store one.
+NUL_MESSAGE = "Strings must not contain NUL (\\u0000) characters."
+
+
+async def _client_error(send: Send, status: int, message: str) -> None:
+    await _send_json(send, status, {"errors": [{"message": message, "code": "INVALID_INPUT"}]}, [])
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None once it grows past `limit`."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
 class RequestIdMiddleware:
     """Gives every HTTP request an id (or keeps the caller's X-Request-Id) for logs and error messages."""
 
@@ -68,8 +108,8 @@ class GraphQLGateMiddleware:
     """In front of /graphql: who is calling, and only JSON bodies.
 
     A bearer token is checked on every request; without one, production answers 401 and
-    development treats the caller as a local admin. A POST whose body is not JSON is refused, so a
-    cross-site form cannot forge a request.
+    development treats the caller as a local admin. A POST whose body is not a JSON object is
+    refused (so a cross-site form cannot forge a request), as is one over 1 MiB.
     """
 
     def __init__(self, app: ASGIApp, *, authenticate: Authenticate, production: bool, path: str = "/graphql") -> None:
@@ -85,17 +125,26 @@ class GraphQLGateMiddleware:
         if scope["method"] == "POST":
             content_type = _header(scope, b"content-type").split(";")[0].strip().lower()
             if content_type != "application/json":
-                await _send_json(
-                    send,
-                    415,
-                    {
-                        "errors": [
-                            {"message": "GraphQL requests must be sent as application/json.", "code": "INVALID_INPUT"}
-                        ]
-                    },
-                    [],
-                )
+                await _client_error(send, 415, "Send GraphQL requests as application/json.")
                 return
+            body = await _read_body(receive, MAX_BODY_BYTES)
+            if body is None:
+                await _client_error(send, 413, f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+                return
+            try:
+                document = json.loads(body)
+            except ValueError:
+                document = None
+            if not isinstance(document, dict):
+                await _client_error(send, 400, 'The body must be a JSON object: {"query": "...", "variables": {...}}.')
+                return
+            if b"\\u0000" in body:
+                await _client_error(send, 400, NUL_MESSAGE)
+                return
+            receive = _replay(body)
+        elif b"%00" in scope.get("query_string", b""):
+            await _client_error(send, 400, NUL_MESSAGE)
+            return
         authorization = _header(scope, b"authorization")
         if authorization:
             scheme, _, token = authorization.partition(" ")

@@ -20,7 +20,8 @@ from pyinstrument.frame import SELF_TIME_FRAME_IDENTIFIER, Frame
 
 from bench.report import RESULTS_DIR
 
-# Where self time lands, by path fragment; the first match wins.
+# Where self time lands, by path fragment of the code (or of its nearest non-stdlib caller); the
+# first match wins.
 _PACKAGES = (
     ("app/cluster/simulator/", "simulator (in process; a real API server runs elsewhere)"),
     ("app/", "app"),
@@ -38,9 +39,6 @@ _PACKAGES = (
     ("httpx/", "httpx"),
     ("httpcore/", "httpx"),
     ("pydantic", "pydantic"),
-    ("asyncio/", "asyncio"),
-    ("selectors.py", "event loop idle (select)"),
-    ("json/", "json"),
 )
 
 
@@ -62,7 +60,10 @@ class ProfileSummary:
         }
 
 
-def _package(path: str) -> str:
+def _package(path: str) -> str | None:
+    """The package a frame's code belongs to; None for the standard library and built-ins."""
+    if "site-packages/" not in path and ("/lib/python3" in path or not path.startswith("/")):
+        return None
     for fragment, name in _PACKAGES:
         if fragment in path:
             return name
@@ -70,28 +71,37 @@ def _package(path: str) -> str:
 
 
 def _short(path: str) -> str:
-    for marker in ("site-packages/", "/work/main/", "lib/python3"):
+    for marker in ("site-packages/", "/work/main/"):
         if marker in path:
             return path.split(marker, 1)[1]
+    if "/lib/python3" in path:
+        return "stdlib/" + path.split("/lib/python3", 1)[1].split("/", 1)[-1]
     return path
 
 
 def top_costs(root: Frame | None, limit: int = 25) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+    """Self time summed per package and per function. Standard library and built-in code (copy,
+    json, the event loop's own bookkeeping, ...) is charged to the package that called it, so
+    `deepcopy` under the simulator's store counts as the simulator."""
     packages: dict[str, float] = defaultdict(float)
     functions: dict[str, float] = defaultdict(float)
-    stack = [root] if root is not None else []
+    stack: list[tuple[Frame, str]] = [(root, "asyncio (task scheduling)")] if root is not None else []
     while stack:
-        frame = stack.pop()
+        frame, owner = stack.pop()
+        path = frame.file_path or "?"
+        package = _package(path)
+        if "selectors.py" in path or (package is None and frame.function.endswith(("select", "poll"))):
+            package = "event loop idle (select)"
+        owner = package or owner
         own = 0.0
         for child in frame.children:
             if child.identifier == SELF_TIME_FRAME_IDENTIFIER:
                 own += child.time
             elif not child.is_synthetic:
-                stack.append(child)
+                stack.append((child, owner))
         if own <= 0:
             continue
-        path = frame.file_path or "?"
-        packages[_package(path)] += own
+        packages[owner] += own
         functions[f"{_short(path)}:{frame.function}"] += own
     by_package = sorted(packages.items(), key=lambda item: -item[1])
     by_function = sorted(functions.items(), key=lambda item: -item[1])[:limit]

@@ -216,9 +216,8 @@ async def test_development_acts_as_local_admin_without_a_token(
 async def test_tokens_are_stored_only_as_hashes(database: DatabaseUnderTest) -> None:
     from sqlalchemy import select
 
-    from app.db.models import ApiToken
-
     from app.db.engine import create_session_factory
+    from app.db.models import ApiToken
 
     async with create_session_factory(database.engine)() as session, session.begin():
         secrets = {role: await TokenService(session).create(f"t-{role}", role, []) for role in ("viewer", "admin")}
@@ -227,3 +226,12 @@ async def test_tokens_are_stored_only_as_hashes(database: DatabaseUnderTest) -> 
 
     assert all(secret not in stored for secret in secrets.values())
     assert all(secret.startswith("hib_") and len(secret) > 40 for secret in secrets.values())
+
+
+async def _tokens_for(client: GraphQLClient, role: str) -> str:
+    """A token of `role` created in the database behind `client`'s server."""
+    from app.db.engine import create_session_factory
+
+    runtime = client.http._transport.app.state.runtime  # type: ignore[attr-defined]
+    async with create_session_factory(runtime.engine)() as session, session.begin():
+        return await TokenService(session).create(f"t-{role}", role, [])
