@@ -83,9 +83,9 @@ async def _run(args: argparse.Namespace, started: datetime) -> list[SectionResul
                     if "live" in only:
                         done(await live_page.measure(database, simulator, sizes, smoke=args.smoke, profiles=profiles))
                     else:  # throughput alone still needs the live page's data (and recorded statuses)
-                        await live_page.measure(database, simulator, SMOKE, smoke=True, profiles=Profiles(False, ""))
+                        await live_page.prepare(database, simulator, sizes)
                     if "throughput" in only:
-                        done(await throughput.measure(database, sizes, work_dir))
+                        done(await throughput.measure(database, sizes, work_dir, profiles))
                 simulator.reset()
             if "filtered" in only:
                 async with bench_database(backend, "list", work_dir) as database:

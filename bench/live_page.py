@@ -7,17 +7,23 @@ turn (Hibernia, naive, floor, Hibernia, ...) so that noise hits them alike.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy import select
+
 from app.cluster.simulator import SimulatedCluster
-from app.services.live_status import WORKLOAD_KINDS
+from app.db.models import AppEnvironment
+from app.db.repositories.status import StatusRepository
+from app.services.live_status import WORKLOAD_KINDS, access_of, release_selector
 from bench import targets
 from bench.counting import KubernetesRequests, kubernetes_requests
 from bench.databases import BenchDatabase
 from bench.datasets import seed_live_page
 from bench.floor import FloorGraphQL, Recording, RecordingGraphQL
 from bench.graphql_client import BenchFailure, GraphQLClient
-from bench.hosting import hibernia_in_process
+from bench.hosting import InProcessHibernia, hibernia_in_process
 from bench.naive import NaiveGraphQL
 from bench.profiling import Profiles
 from bench.report import Row, SectionResult
@@ -48,6 +54,40 @@ async def _cost(
 
 def _environments(answer: dict[str, Any]) -> list[Any]:
     return [env for edge in answer["apps"]["edges"] for env in edge["node"]["environments"]]
+
+
+async def _parts(hibernia: InProcessHibernia) -> dict[str, Callable[[], Awaitable[Any]]]:
+    """The live page's own costs, apart: the live status service alone (its SQL, its LISTs, the
+    derivation, the recording) and its Kubernetes LISTs alone (gateway and simulator)."""
+    runtime = hibernia.runtime
+    async with runtime.session_factory() as session:
+        ids = list(await session.scalars(select(AppEnvironment.id).order_by(AppEnvironment.id)))
+        targets = await StatusRepository(session).targets(ids)
+    releases: dict[str, set[str]] = {}
+    for target in targets:
+        releases.setdefault(target.environment.namespace, set()).add(target.release_name)
+    gateway = await runtime.registry.gateway(access_of(targets[0].environment.cluster))
+
+    async def lists() -> None:
+        await asyncio.gather(
+            *(
+                gateway.list_workloads(namespace, kind, release_selector(sorted(names)))
+                for namespace, names in releases.items()
+                for kind in WORKLOAD_KINDS
+            )
+        )
+
+    async def observe() -> None:
+        await runtime.services.live_status.observe(ids)
+
+    return {"live status service": observe, "Kubernetes LISTs": lists}
+
+
+async def prepare(database: BenchDatabase, simulator: SimulatedCluster, sizes: Sizes) -> None:
+    """The live page's data with its statuses recorded, for section 4 when section 1 does not run."""
+    await seed_live_page(database, simulator, sizes.live_apps, sizes.live_environments_per_app, sizes.live_namespaces)
+    async with hibernia_in_process(database) as hibernia:
+        await hibernia.client.query(PAGE, {"first": sizes.live_apps})
 
 
 async def measure(
@@ -86,10 +126,16 @@ async def measure(
         costs = {name: await _cost(client, database, simulator, sizes.live_apps) for name, client in variants.items()}
         small_page_statements, _ = await _cost(hibernia.client, database, simulator, 5)
 
-        samples: dict[str, list[float]] = {name: [] for name in variants}
+        parts = await _parts(hibernia)
+        for part in parts.values():
+            await part()
+        samples: dict[str, list[float]] = {name: [] for name in [*variants, *parts]}
         for _ in range(sizes.live_iterations):
             for name, client in variants.items():
                 seconds, _answer = await timed(lambda client=client: client.query(PAGE, full))  # type: ignore[misc]
+                samples[name].append(seconds)
+            for name, part in parts.items():
+                seconds, _ = await timed(part)
                 samples[name].append(seconds)
 
         # Profiled apart from the timed samples; the floor's profile is the GraphQL layer alone.
@@ -105,6 +151,7 @@ async def measure(
     hibernia_over_floor = ratio(latency["hibernia"].p50, latency["floor"].p50)
     naive_over_hibernia = ratio(latency["naive"].p50, latency["hibernia"].p50)
     h, n, f = latency["hibernia"], latency["naive"], latency["floor"]
+    service, lists = latency["live status service"], latency["Kubernetes LISTs"]
 
     result = SectionResult("live_page", "Live status page")
     result.rows = [
@@ -163,6 +210,12 @@ async def measure(
             f"naive {ms(n.p50)} / {ms(n.p95)}",
             f"Hibernia {ms(h.p50)} / {ms(h.p95)}",
             f"{naive_over_hibernia:.1f}x naive/Hibernia (p50)",
+        ),
+        Row(
+            SECTION,
+            "of Hibernia's p50: the live status service alone / its LISTs alone",
+            f"{ms(service.p50)} / {ms(lists.p50)}",
+            f"{budget} LISTs through the gateway, served by the in-process simulator",
         ),
     ]
     result.data = {

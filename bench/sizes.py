@@ -36,8 +36,8 @@ FULL = Sizes()
 # Small enough for CI (well under a minute), big enough that every code path runs. The live page keeps
 # its full shape: its request and statement budgets are the deterministic targets smoke enforces.
 SMOKE = Sizes(
-    live_warmup=2,
-    live_iterations=5,
+    live_warmup=1,
+    live_iterations=3,
     filtered_apps=1_250,
     filtered_walks=1,
     bulk_apps=10,

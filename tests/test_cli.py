@@ -108,3 +108,20 @@ def test_simulate_cluster_serves_the_kubernetes_api(tmp_path: Path) -> None:
     finally:
         simulator.terminate()
         simulator.wait(timeout=30)
+
+
+def test_token_create_list_revoke(tmp_path: Path) -> None:
+    env = {**os.environ, "HIBERNIA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 't.db'}"}
+    assert _hibernia("migrate", env=env).returncode == 0
+
+    created = _hibernia("token", "create", "--name", "ci-bot", "--role", "deployer", env=env)
+    bad_env = _hibernia("token", "create", "--name", "x", "--role", "viewer", "--environment", "nope", env=env)
+    listed = _hibernia("token", "list", env=env)
+    revoked = _hibernia("token", "revoke", "--name", "ci-bot", env=env)
+    listed_after = _hibernia("token", "list", env=env)
+
+    secret = created.stdout.strip()
+    assert created.returncode == 0 and secret.startswith("hib_")
+    assert bad_env.returncode == 2
+    assert "ci-bot\tdeployer\t*" in listed.stdout and secret not in listed.stdout
+    assert revoked.returncode == 0 and "revoked" in listed_after.stdout
