@@ -89,7 +89,7 @@ async def _run(args: argparse.Namespace, started: datetime) -> list[SectionResul
                 simulator.reset()
             if "filtered" in only:
                 async with bench_database(backend, "list", work_dir) as database:
-                    done(await filtered_list.measure(database, sizes, smoke=args.smoke))
+                    done(await filtered_list.measure(database, sizes, smoke=args.smoke, profiles=profiles))
             if "bulk" in only:
                 async with bench_database(backend, "bulk", work_dir) as database:
                     done(await bulk_deploy.measure(database, simulator, sizes, smoke=args.smoke, profiles=profiles))

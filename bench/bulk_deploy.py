@@ -123,7 +123,11 @@ async def measure(
     ]
     result.data = {
         "dataset": {"apps": apps, "hibernated": len(data.hibernated), "namespace": data.namespace},
-        "single_deploy": {**single.to_json(), "kubernetes_requests": single_requests, "sql_statements": single_statements},
+        "single_deploy": {
+            **single.to_json(),
+            "kubernetes_requests": single_requests,
+            "sql_statements": single_statements,
+        },
         "deploy_many": {**many.to_json(), "kubernetes_requests": many_requests, "sql_statements": many_statements},
         "deploy_many_kubernetes_requests_detail": request_detail,
         "many_over_one_p50": many_over_one,

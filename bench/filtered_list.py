@@ -22,6 +22,7 @@ from bench.databases import BenchDatabase, asyncpg_dsn
 from bench.datasets import seed_filtered_list
 from bench.graphql_client import BenchFailure
 from bench.hosting import hibernia_in_process
+from bench.profiling import Profiles
 from bench.report import Row, SectionResult
 from bench.sizes import Sizes
 from bench.timing import Latency, ms, ratio, timed
@@ -86,7 +87,7 @@ def _page_statement(statements: list[Statement]) -> Statement:
     return pages[0]
 
 
-async def measure(database: BenchDatabase, sizes: Sizes, *, smoke: bool) -> SectionResult:
+async def measure(database: BenchDatabase, sizes: Sizes, *, smoke: bool, profiles: Profiles) -> SectionResult:
     data = await seed_filtered_list(
         database, sizes.filtered_apps, sizes.filtered_environments, sizes.filtered_hibernated_share
     )
@@ -130,6 +131,10 @@ async def measure(database: BenchDatabase, sizes: Sizes, *, smoke: bool) -> Sect
                     graphql_samples.append(seconds)
                     seconds, _rows = await timed(lambda page_=page_: raw.fetch(page_.statement))  # type: ignore[misc]
                     raw_samples.append(seconds)
+
+        async with profiles.profile("filtered-list"):
+            for page_ in pages:
+                await client.query(QUERY, {"first": first, "after": page_.after})
 
     graphql, raw_latency = Latency.of(graphql_samples), Latency.of(raw_samples)
     over_raw = ratio(graphql.p50, raw_latency.p50)

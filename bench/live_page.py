@@ -109,9 +109,7 @@ async def measure(
         for _ in range(sizes.live_warmup):
             answer = await hibernia.client.query(PAGE, full)
         reference = await recorder.query(PAGE, full)
-        floor = await hibernia.variant(
-            "floor", lambda runtime: FloorGraphQL(runtime, recording)
-        )
+        floor = await hibernia.variant("floor", lambda runtime: FloorGraphQL(runtime, recording))
         variants = {"hibernia": hibernia.client, "naive": naive, "floor": floor}
         for name, client in variants.items():
             for _ in range(sizes.live_warmup if name != "hibernia" else 1):

@@ -23,7 +23,8 @@ import httpx
 
 from bench.databases import BenchDatabase
 from bench.graphql_client import BenchFailure
-from bench.hosting import bench_settings
+from bench.hosting import bench_settings, hibernia_in_process
+from bench.profiling import Profiles
 from bench.report import Row, SectionResult
 from bench.sizes import Sizes
 from bench.timing import ratio
@@ -48,12 +49,16 @@ def _free_port() -> int:
         return port
 
 
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-2000:]
+
+
 async def _wait_ready(url: str, process: asyncio.subprocess.Process, log: Path) -> None:
     deadline = time.monotonic() + 60
     async with httpx.AsyncClient(timeout=2) as http:
         while time.monotonic() < deadline:
             if process.returncode is not None:
-                raise BenchFailure(f"the server exited with {process.returncode}: {log.read_text()[-2000:]}")
+                raise BenchFailure(f"the server exited with {process.returncode}: {_tail(log)}")
             with contextlib.suppress(httpx.HTTPError):
                 if (await http.get(f"{url}/healthz")).status_code == 200:
                     answer = (await http.post(f"{url}/graphql", json={"query": PAGE})).json()
@@ -61,7 +66,7 @@ async def _wait_ready(url: str, process: asyncio.subprocess.Process, log: Path) 
                         raise BenchFailure(f"the server answered the list page wrongly: {str(answer)[:500]}")
                     return
             await asyncio.sleep(0.1)
-    raise BenchFailure(f"the server did not start within 60 s: {log.read_text()[-2000:]}")
+    raise BenchFailure(f"the server did not start within 60 s: {_tail(log)}")
 
 
 async def _stop(process: asyncio.subprocess.Process) -> None:
@@ -116,8 +121,19 @@ async def _one(database: BenchDatabase, workers: int, sizes: Sizes, work_dir: Pa
         await _stop(server)
 
 
-async def measure(database: BenchDatabase, sizes: Sizes, work_dir: Path) -> SectionResult:
+async def _profile_in_process(database: BenchDatabase, profiles: Profiles, requests: int = 30) -> None:
+    """The same page in process under the profiler: where a worker's time goes."""
+    async with hibernia_in_process(database) as hibernia:
+        await hibernia.client.query(PAGE)
+        async with profiles.profile("list-page"):
+            for _ in range(requests):
+                await hibernia.client.query(PAGE)
+
+
+async def measure(database: BenchDatabase, sizes: Sizes, work_dir: Path, profiles: Profiles) -> SectionResult:
     runs = {workers: await _one(database, workers, sizes, work_dir) for workers in sizes.throughput_workers}
+    if profiles.enabled:
+        await _profile_in_process(database, profiles)
     base = runs[sizes.throughput_workers[0]]["requests_per_second"]
     result = SectionResult("throughput", "Throughput")
     result.rows = []

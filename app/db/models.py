@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.db.types import UtcDateTime, utcnow
-from app.domain.status import AppStatus
+from app.domain.status import AppStatus, RecordedHibernation
 from app.domain.workloads import WorkloadKind
 
 NAMING_CONVENTION = {
@@ -158,6 +158,17 @@ class HibernationRecord(Base):
     since: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("app_environment_id", "workload_kind", "workload_name"),)
+
+    def as_recorded(self) -> RecordedHibernation:
+        """The record as the status rules see it."""
+        return RecordedHibernation(
+            kind=self.workload_kind,
+            name=self.workload_name,
+            original_replicas=self.original_replicas,
+            original_suspend=self.original_suspend,
+            since=self.since,
+            actor=self.actor,
+        )
 
 
 class Transition(Base):

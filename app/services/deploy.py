@@ -35,7 +35,6 @@ from app.services.targets import (
     cluster_error,
     conflict_error,
     invalid_workload_error,
-    recorded,
 )
 
 logger = logging.getLogger("hibernia.deploy")
@@ -116,7 +115,7 @@ class DeployService:
                             target.label,
                             [w.name for w in derived.workloads if w.hibernated],
                             len(derived.workloads),
-                            [recorded(r) for r in records],
+                            [r.as_recorded() for r in records],
                         )
                         if policy is HibernatedPolicy.REFUSE:
                             return DeployResult(

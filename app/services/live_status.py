@@ -17,7 +17,7 @@ from app.db.repositories.catalog import CatalogRepository
 from app.db.repositories.status import Observation, StatusRepository
 from app.db.types import utcnow
 from app.domain.errors import ErrorCode, HiberniaError, InvalidInput, NotFound
-from app.domain.status import AppStatus, DerivedStatus, RecordedHibernation
+from app.domain.status import AppStatus, DerivedStatus
 from app.domain.status_rules import derive_status
 from app.domain.workloads import RELEASE_LABEL, Workload, WorkloadKind
 
@@ -55,17 +55,6 @@ def access_of(cluster: Cluster) -> ClusterAccess:
 
 def release_selector(releases: Sequence[str]) -> str:
     return f"{RELEASE_LABEL} in ({','.join(sorted(set(releases)))})"
-
-
-def _recorded(row: HibernationRecord) -> RecordedHibernation:
-    return RecordedHibernation(
-        kind=row.workload_kind,
-        name=row.workload_name,
-        original_replicas=row.original_replicas,
-        original_suspend=row.original_suspend,
-        since=row.since,
-        actor=row.actor,
-    )
 
 
 class LiveStatusService:
@@ -217,7 +206,7 @@ class LiveStatusService:
         return derive_status(
             workloads=workloads,
             ever_deployed=last_deploy is not None or target.status is not AppStatus.NOT_DEPLOYED,
-            hibernation={(r.workload_kind, r.workload_name): _recorded(r) for r in records},
+            hibernation={(r.workload_kind, r.workload_name): r.as_recorded() for r in records},
             cluster_error=error,
             wake_started_at=wake_started_at,
             now=now,

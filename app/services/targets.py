@@ -14,7 +14,7 @@ from app.db.models import AppEnvironment, HibernationRecord, TransitionCause
 from app.db.repositories.catalog import CatalogRepository
 from app.db.repositories.status import StatusRepository
 from app.domain.errors import ErrorCode, HiberniaError, NotFound
-from app.domain.status import DerivedStatus, RecordedHibernation
+from app.domain.status import DerivedStatus
 from app.domain.status_rules import derive_status
 from app.domain.workloads import RELEASE_LABEL, Workload
 from app.services.live_status import WORKLOAD_KINDS, LiveStatus, access_of
@@ -41,17 +41,6 @@ class Target:
     @property
     def label(self) -> str:
         return f"App '{self.row.app.name}' on environment '{self.row.environment.name}'"
-
-
-def recorded(row: HibernationRecord) -> RecordedHibernation:
-    return RecordedHibernation(
-        kind=row.workload_kind,
-        name=row.workload_name,
-        original_replicas=row.original_replicas,
-        original_suspend=row.original_suspend,
-        since=row.since,
-        actor=row.actor,
-    )
 
 
 def cluster_error(error: ClusterUnavailable, target: Target) -> HiberniaError:
@@ -124,7 +113,7 @@ class TargetAccess:
         return derive_status(
             workloads=workloads,
             ever_deployed=ever_deployed,
-            hibernation={(r.workload_kind, r.workload_name): recorded(r) for r in records},
+            hibernation={(r.workload_kind, r.workload_name): r.as_recorded() for r in records},
             wake_started_at=wake_started_at,
             now=now,
         )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import case, func, insert, literal, select, tuple_, update
+from sqlalchemy import Select, case, func, insert, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
@@ -32,37 +32,29 @@ class Observation:
     previous_reason: str = ""
 
 
+def _targets() -> Select[AppEnvironment]:
+    return (
+        select(AppEnvironment)
+        .join(AppEnvironment.app)
+        .join(AppEnvironment.environment)
+        .join(Environment.cluster)
+        .options(
+            contains_eager(AppEnvironment.app),
+            contains_eager(AppEnvironment.environment).contains_eager(Environment.cluster),
+        )
+    )
+
+
 class StatusRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def targets(self, ids: Sequence[int]) -> list[AppEnvironment]:
         """App environments with their app, environment and cluster, in one statement."""
-        query = (
-            select(AppEnvironment)
-            .join(AppEnvironment.app)
-            .join(AppEnvironment.environment)
-            .join(Environment.cluster)
-            .options(
-                contains_eager(AppEnvironment.app),
-                contains_eager(AppEnvironment.environment).contains_eager(Environment.cluster),
-            )
-            .where(AppEnvironment.id.in_(ids))
-        )
-        return list(await self.session.scalars(query))
+        return list(await self.session.scalars(_targets().where(AppEnvironment.id.in_(ids))))
 
     async def targets_by_names(self, app_name: str, environment_name: str) -> list[AppEnvironment]:
-        query = (
-            select(AppEnvironment)
-            .join(AppEnvironment.app)
-            .join(AppEnvironment.environment)
-            .join(Environment.cluster)
-            .options(
-                contains_eager(AppEnvironment.app),
-                contains_eager(AppEnvironment.environment).contains_eager(Environment.cluster),
-            )
-            .where(App.name == app_name, Environment.name == environment_name)
-        )
+        query = _targets().where(App.name == app_name, Environment.name == environment_name)
         return list(await self.session.scalars(query))
 
     async def record_operation(
