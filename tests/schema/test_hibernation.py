@@ -148,10 +148,15 @@ async def test_an_hpa_takes_over_again_after_unhibernate(graphql: GraphQLClient,
     await hibernate(graphql)
     assert replicas(simulator, NS, "web") == 0, "the HPA leaves a target at 0 alone"
 
+    simulator.patch("HorizontalPodAutoscaler", NS, "web", {"spec": {"minReplicas": 4}})
+    assert replicas(simulator, NS, "web") == 0, "still left alone while hibernated"
+
     await unhibernate(graphql)
 
-    assert replicas(simulator, NS, "web") == 3
-    assert simulator.get("HorizontalPodAutoscaler", NS, "web")["spec"]["minReplicas"] == 2
+    # Restored to the recorded 3, which the HPA then lifts to its new floor of 4.
+    assert replicas(simulator, NS, "web") == 4
+    simulator.patch("HorizontalPodAutoscaler", NS, "web", {"spec": {"minReplicas": 5}})
+    assert replicas(simulator, NS, "web") == 5, "the HPA scales the awake target again"
 
 
 async def test_partial_hibernation_by_workload_name(
