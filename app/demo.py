@@ -11,10 +11,14 @@ from app.services.demo import DEMO_CLUSTER, seed_demo_catalog
 
 logger = logging.getLogger("hibernia.demo")
 
+DEMO_ROLLOUT_SECONDS = 5.0
+
 
 async def start_demo(runtime: Runtime) -> Callable[[], Awaitable[None]]:
-    cluster = SimulatedCluster(rollout_seconds=5.0)
+    # The demo apps start out rolled out; later changes (wakes, deploys) take a visible 5 s.
+    cluster = SimulatedCluster(rollout_seconds=0.0)
     cluster.seed_demo()
+    cluster.controller.rollout_seconds = DEMO_ROLLOUT_SECONDS
     url = await cluster.start()
     async with runtime.session_factory() as session, session.begin():
         created = await seed_demo_catalog(session, url)
