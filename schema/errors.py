@@ -8,7 +8,9 @@ from collections.abc import Iterator
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.relay.types import GlobalIDValueError
 
+from app.domain.errors import ErrorCode as DomainErrorCode
 from app.domain.errors import HiberniaError, InvalidInputs
 from app.request_context import current_request_id
 from schema.enums import ErrorCode
@@ -42,6 +44,8 @@ class MaskUnexpectedErrors(SchemaExtension):
         original = error.original_error
         if original is None or isinstance(original, GraphQLError):
             return error
+        if isinstance(original, GlobalIDValueError):
+            original = HiberniaError(DomainErrorCode.INVALID_INPUT, "`id` is not an id this API issued.", field="id")
         if isinstance(original, HiberniaError):
             return GraphQLError(
                 original.message,

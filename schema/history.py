@@ -12,6 +12,7 @@ from strawberry import relay
 from app.db import models
 from schema.context import Info
 from schema.enums import AppStatus, DeploymentOutcome, HibernatedPolicy, TransitionCause, WorkloadKind
+from schema.pagination import node_keys
 
 
 @strawberry.type(description="One recorded release of an image to an app environment.")
@@ -40,7 +41,7 @@ class Deployment(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Self | None]:
-        rows = await info.context.loaders.deployment_by_id.load_many([int(i) for i in node_ids])
+        rows = await info.context.loaders.deployment_by_id.load_many(node_keys(node_ids))
         targets = await info.context.loaders.app_environment_by_id.load_many(
             [row.app_environment_id for row in rows if row is not None]
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -113,7 +113,7 @@ async def history_connection(
     request = page_request(first, after, ordering)
     before = None
     if request.after is not None:
-        if len(request.after) != 1 or not isinstance(request.after[0], int):
+        if len(request.after) != 1 or type(request.after[0]) is not int or not 0 < request.after[0] < 2**63:
             raise InvalidInput("`after` is not a cursor this API issued.", field="after")
         before = request.after[0]
     rows = await pages.load((parent_id, request.first, before))
@@ -123,3 +123,12 @@ async def history_connection(
         has_previous_page=before is not None,
     )
     return connection(page, to_node, ordering, lambda: counts.load(parent_id))
+
+
+def node_keys(node_ids: Iterable[str]) -> list[int]:
+    """Database ids from global-id payloads; a malformed one becomes -1, which matches no row."""
+    keys = []
+    for raw in node_ids:
+        key = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else -1
+        keys.append(key)
+    return keys

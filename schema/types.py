@@ -14,7 +14,7 @@ from schema.context import Info
 from schema.enums import AppStatus
 from schema.history import Deployment, Hibernation, Transition
 from schema.live_status import AppEnvironmentStatus
-from schema.pagination import DEFAULT_PAGE_SIZE, Connection, history_connection
+from schema.pagination import DEFAULT_PAGE_SIZE, Connection, history_connection, node_keys
 from schema.visibility import visible_app
 
 _FIRST = "How many rows to return, 1 to 100 (default 20)."
@@ -34,7 +34,7 @@ class Cluster(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Self | None]:
-        rows = await info.context.loaders.cluster_by_id.load_many([int(i) for i in node_ids])
+        rows = await info.context.loaders.cluster_by_id.load_many(node_keys(node_ids))
         if info.context.principal.environments is not None:
             return [None] * len(rows)  # clusters are listed to environment-limited tokens via `clusters` only
         return [None if row is None else cls.from_row(row) for row in rows]
@@ -59,7 +59,7 @@ class Environment(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Self | None]:
-        rows = await info.context.loaders.environment_by_id.load_many([int(i) for i in node_ids])
+        rows = await info.context.loaders.environment_by_id.load_many(node_keys(node_ids))
         principal = info.context.principal
         return [None if row is None or not principal.sees(row.name) else cls.from_row(row) for row in rows]
 
@@ -87,7 +87,7 @@ class App(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Self | None]:
-        rows = await info.context.loaders.app_by_id.load_many([int(i) for i in node_ids])
+        rows = await info.context.loaders.app_by_id.load_many(node_keys(node_ids))
         return [None if row is None or not await visible_app(info, row.id) else cls.from_row(row) for row in rows]
 
 
@@ -191,7 +191,7 @@ class AppEnvironment(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Self | None]:
-        rows = await info.context.loaders.app_environment_by_id.load_many([int(i) for i in node_ids])
+        rows = await info.context.loaders.app_environment_by_id.load_many(node_keys(node_ids))
         principal = info.context.principal
         return [
             None

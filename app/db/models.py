@@ -111,6 +111,9 @@ class AppEnvironment(Base):
     status_reason: Mapped[str] = mapped_column(Text, default="Never deployed")
     status_since: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     status_observed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When the last unhibernate that changed something started; cleared once the app is HEALTHY or a
+    # later deploy or hibernate takes over. The status rules judge WAKING against it.
+    wake_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     app: Mapped[App] = relationship(lazy="raise", back_populates="environments")

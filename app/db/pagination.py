@@ -81,7 +81,14 @@ def parse_key_value(column: InstrumentedAttribute[Any], value: Any) -> Any:
     except NotImplementedError:
         python_type = None
     if python_type is datetime and isinstance(value, str):
-        return datetime.fromisoformat(value)
-    if python_type is not None and not isinstance(value, python_type):
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("cursor datetimes carry a timezone")
+        return parsed
+    if python_type is not None and (not isinstance(value, python_type) or isinstance(value, bool)):
         raise ValueError(f"cursor value {value!r} does not fit column {column.key}")
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise ValueError("cursor integer out of range")
+    if isinstance(value, str) and ("\x00" in value or len(value) > 1024):
+        raise ValueError("cursor text not acceptable")
     return value

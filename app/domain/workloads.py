@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -9,6 +10,7 @@ from enum import StrEnum
 # The annotation Devtron and winter-soldier write on a hibernated workload: its replicas before
 # hibernation. Using the same key lets the three tools hibernate and wake each other's apps.
 HIBERNATION_ANNOTATION = "hibernator.devtron.ai/replicas"
+_DIGITS = re.compile(r"[0-9]{1,9}")
 # The label that ties a workload to a release (Helm's convention).
 RELEASE_LABEL = "app.kubernetes.io/instance"
 
@@ -55,9 +57,7 @@ class Workload:
     def annotated_replicas(self) -> int | None:
         """The original replicas written by hibernation, or None when absent or unreadable."""
         raw = self.annotations.get(HIBERNATION_ANNOTATION)
-        if raw is None:
+        # Plain ASCII digits only, as Devtron writes and reads it ("+3", " 3" or "1_000" are not valid).
+        if raw is None or not _DIGITS.fullmatch(raw):
             return None
-        try:
-            return int(raw)
-        except ValueError:
-            return None
+        return int(raw)

@@ -7,8 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete
-
 from app.cluster.gateway import (
     ClusterGateway,
     ClusterUnavailable,
@@ -20,11 +18,12 @@ from app.cluster.gateway import (
 from app.config import Settings
 from app.db.models import Deployment, DeploymentOutcome, HibernationRecord, TransitionCause
 from app.db.repositories.deployments import INTERRUPTED, DeploymentRepository
+from app.db.repositories.hibernation_records import HibernationRecordRepository
 from app.db.types import utcnow
 from app.domain.errors import ErrorCode, HiberniaError
 from app.domain.operations import HibernatedPolicy, OperationOutcome, hibernated_explanation, validate_image
-from app.domain.status import HIBERNATED_STATUSES
-from app.domain.workloads import HIBERNATION_ANNOTATION, Workload, WorkloadKind
+from app.domain.status import HIBERNATED_STATUSES, DerivedStatus
+from app.domain.workloads import HIBERNATION_ANNOTATION, RELEASE_LABEL, Workload, WorkloadKind
 from app.services.hibernation import HibernationService
 from app.services.leases import LeaseManager
 from app.services.live_status import LiveStatus
@@ -46,6 +45,15 @@ class DeployResult:
     deployment: Deployment | None = None
     status: LiveStatus | None = None
     errors: list[HiberniaError] = field(default_factory=list)
+
+
+def _unlabelled(target: Target) -> HiberniaError:
+    return HiberniaError(
+        ErrorCode.CONFLICT,
+        f"{target.label}: a Deployment named '{target.release}' exists in namespace '{target.namespace}' without the "
+        f"label {RELEASE_LABEL}={target.release}, so it is not this release's. Label it, or attach the app with "
+        "another releaseName.",
+    )
 
 
 class DeployService:
@@ -105,36 +113,28 @@ class DeployService:
         woke = False
         try:
             gateway = await self.access.gateway(target)
+            workloads = await self.access.read_workloads(gateway, target)
             for _attempt in range(MAX_CONFLICT_RETRIES):
-                workloads = await self.access.read_workloads(gateway, target)
                 records = await self.access.records(target)
-                if self.settings.fetch_helm_pipeline_app_status:
+                if self.settings.fetch_helm_pipeline_app_status and not woke:
                     derived = self.access.derive(target, workloads, records, now=self.clock())
                     if derived.status in HIBERNATED_STATUSES:
-                        explanation = hibernated_explanation(
-                            target.label,
-                            [w.name for w in derived.workloads if w.hibernated],
-                            len(derived.workloads),
-                            [r.as_recorded() for r in records],
-                        )
-                        if policy is HibernatedPolicy.REFUSE:
-                            return DeployResult(
-                                OperationOutcome.FAILED,
-                                deployment,
-                                errors=[HiberniaError(ErrorCode.APP_HIBERNATED, explanation)],
-                            )
-                        if policy is HibernatedPolicy.SKIP:
-                            deployment.error = f"Skipped: {explanation}"
-                            return DeployResult(OperationOutcome.SKIPPED, deployment)
-                        wake = await self.hibernation.unhibernate_locked(target, actor)
-                        if wake.errors:
-                            return DeployResult(OperationOutcome.FAILED, deployment, wake.status, wake.errors)
-                        woke = True
-                        continue  # read again: the wake changed every workload's resourceVersion
+                        if policy is HibernatedPolicy.WAKE:
+                            wake = await self.hibernation.unhibernate_locked(target, actor, workloads)
+                            if wake.errors:
+                                return DeployResult(OperationOutcome.FAILED, deployment, wake.status, wake.errors)
+                            woke, workloads = True, wake.workloads  # as the wake wrote them
+                            continue
+                        return await self._hibernated(target, deployment, derived, records, policy, actor)
                 try:
                     written = await self._apply(gateway, target, workloads, image)
-                except WorkloadConflict:
-                    continue  # changed between check and write: check again, never overwrite
+                except WorkloadConflict as conflict:
+                    if conflict.already_exists:
+                        return DeployResult(OperationOutcome.FAILED, deployment, errors=[_unlabelled(target)])
+                    # Changed between check and write: read and check again, never overwrite.
+                    workloads = await self.access.read_workloads(gateway, target)
+                    woke = False
+                    continue
                 status = await self._save(target, workloads, written, records, actor, woke)
                 return DeployResult(OperationOutcome.APPLIED, deployment, status)
             return DeployResult(OperationOutcome.FAILED, deployment, errors=[conflict_error(target, target.release)])
@@ -144,6 +144,36 @@ class DeployService:
             return DeployResult(OperationOutcome.FAILED, deployment, errors=[invalid_workload_error(error)])
         except WorkloadNotFound:
             return DeployResult(OperationOutcome.FAILED, deployment, errors=[conflict_error(target, target.release)])
+        except HiberniaError as error:
+            return DeployResult(OperationOutcome.FAILED, deployment, errors=[error])
+
+    async def _hibernated(
+        self,
+        target: Target,
+        deployment: Deployment,
+        derived: DerivedStatus,
+        records: list[HibernationRecord],
+        policy: HibernatedPolicy,
+        actor: str,
+    ) -> DeployResult:
+        """REFUSE or SKIP: nothing is deployed, and the hibernation seen is recorded."""
+        explanation = hibernated_explanation(
+            target.label,
+            [w.name for w in derived.workloads if w.hibernated],
+            len(derived.workloads),
+            [r.as_recorded() for r in records],
+        )
+        now = self.clock()
+        async with self.access.session_factory() as session, session.begin():
+            status = await self.access.record_status(
+                session, target, derived, cause=TransitionCause.DEPLOY, actor=actor, at=now
+            )
+        if policy is HibernatedPolicy.SKIP:
+            deployment.error = f"Skipped: {explanation}"
+            return DeployResult(OperationOutcome.SKIPPED, deployment, status)
+        return DeployResult(
+            OperationOutcome.FAILED, deployment, status, [HiberniaError(ErrorCode.APP_HIBERNATED, explanation)]
+        )
 
     async def _apply(self, gateway: ClusterGateway, target: Target, workloads: list[Workload], image: str) -> Workload:
         """Image on the main container and the desired replicas; creates the Deployment the first time."""
@@ -153,6 +183,13 @@ class DeployService:
         )
         replicas = target.row.desired_replicas
         if main is None:
+            if workloads:
+                kinds = ", ".join(sorted({f"{w.kind.value} {w.name}" for w in workloads}))
+                raise HiberniaError(
+                    ErrorCode.INVALID_INPUT,
+                    f"{target.label}: release '{target.release}' has no Deployment to deploy to (it has {kinds}); "
+                    "Hibernia deploys to Deployments only.",
+                )
             return await gateway.create_deployment(
                 target.namespace, target.release, target.release, image, replicas, target.release
             )
@@ -187,9 +224,9 @@ class DeployService:
                     target.label,
                     written.name,
                 )
-                await session.execute(delete(HibernationRecord).where(HibernationRecord.id.in_([r.id for r in stale])))
+                await HibernationRecordRepository(session).delete_ids(r.id for r in stale)
             remaining = [r for r in records if r not in stale]
             derived = self.access.derive(target, after, remaining, now=now, wake_started_at=now if woke else None)
             return await self.access.record_status(
-                session, target, derived, cause=TransitionCause.DEPLOY, actor=actor, at=now
+                session, target, derived, cause=TransitionCause.DEPLOY, actor=actor, at=now, woke=woke
             )

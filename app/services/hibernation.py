@@ -8,20 +8,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.cluster.gateway import (
+    ClusterError,
     ClusterGateway,
-    ClusterUnavailable,
     InvalidWorkload,
     WorkloadConflict,
     WorkloadNotFound,
 )
 from app.db.models import HibernationRecord, TransitionCause
+from app.db.repositories.hibernation_records import HibernationRecordRepository
 from app.db.types import utcnow
 from app.domain.errors import HiberniaError, InvalidInput
 from app.domain.operations import OperationOutcome
+from app.domain.status import AppStatus
 from app.domain.workloads import HIBERNATION_ANNOTATION, Workload, WorkloadKind
 from app.services.leases import LeaseManager
 from app.services.live_status import LiveStatus
@@ -44,6 +43,8 @@ class OperationResult:
     outcome: OperationOutcome
     status: LiveStatus | None = None
     errors: list[HiberniaError] = field(default_factory=list)
+    # The workloads as the operation left them (the patch responses), for a caller that goes on.
+    workloads: list[Workload] = field(default_factory=list)
 
 
 @dataclass
@@ -77,9 +78,13 @@ class HibernationService:
         async with self.leases.hold(target.id, target=target.label, operation="unhibernate", actor=actor):
             return await self.unhibernate_locked(target, actor)
 
-    async def unhibernate_locked(self, target: Target, actor: str) -> OperationResult:
-        """Unhibernate while the caller already holds the lease (deploy with WAKE)."""
-        return await self._run(target, actor, TransitionCause.UNHIBERNATE, lambda s, g: self._unhibernate(s, g, target))
+    async def unhibernate_locked(
+        self, target: Target, actor: str, workloads: Sequence[Workload] | None = None
+    ) -> OperationResult:
+        """Unhibernate while the caller already holds the lease (deploy with WAKE), maybe from its read."""
+        return await self._run(
+            target, actor, TransitionCause.UNHIBERNATE, lambda s, g: self._unhibernate(s, g, target), workloads
+        )
 
     # -- the shared frame: read, change workload by workload, always record what happened ---------
 
@@ -89,11 +94,13 @@ class HibernationService:
         actor: str,
         cause: TransitionCause,
         change: Callable[[_Step, ClusterGateway], Any],
+        workloads: Sequence[Workload] | None = None,
     ) -> OperationResult:
         try:
             gateway = await self.access.gateway(target)
-            workloads = await self.access.read_workloads(gateway, target)
-        except ClusterUnavailable as error:
+            if workloads is None:
+                workloads = await self.access.read_workloads(gateway, target)
+        except ClusterError as error:
             return OperationResult(OperationOutcome.FAILED, errors=[cluster_error(error, target)])
         records = await self.access.records(target)
         step = _Step(
@@ -103,37 +110,39 @@ class HibernationService:
         errors: list[HiberniaError] = []
         try:
             await change(step, gateway)
-        except ClusterUnavailable as error:
+        except ClusterError as error:
             errors.append(cluster_error(error, target))
         except HiberniaError as error:
             errors.append(error)
-        # Whatever happened, what was done is stored: records of patched workloads and the status
-        # they leave, so the next call sees, explains and repairs a half-done operation.
-        status = await self._save(target, step, actor, cause)
+        finally:
+            # Whatever happened, what was done is stored: records of patched workloads and the status
+            # they leave, so the next call sees, explains and repairs a half-done operation.
+            status = await self._save(target, step, actor, cause)
         if errors:
             outcome = OperationOutcome.FAILED
         else:
             outcome = OperationOutcome.APPLIED if step.changed else OperationOutcome.UNCHANGED
-        return OperationResult(outcome, status, errors)
+        return OperationResult(outcome, status, errors, list(step.workloads.values()))
 
     async def _save(self, target: Target, step: _Step, actor: str, cause: TransitionCause) -> LiveStatus:
         now = self.clock()
         async with self.access.session_factory() as session, session.begin():
-            await _write_records(session, target, step, actor, now)
-            records = list(
-                await session.scalars(
-                    select(HibernationRecord).where(HibernationRecord.app_environment_id == target.id)
-                )
-            )
+            repository = HibernationRecordRepository(session)
+            await repository.delete(target.id, step.record_deletes)
+            await repository.write(target.id, step.record_writes, actor=actor, at=now)
+            records = await repository.for_target(target.id)
             derived = self.access.derive(
                 target,
                 list(step.workloads.values()),
                 records,
                 now=now,
-                ever_deployed=bool(step.workloads) or target.row.status.value != "NOT_DEPLOYED",
+                ever_deployed=bool(step.workloads) or target.row.status is not AppStatus.NOT_DEPLOYED,
                 wake_started_at=now if cause is TransitionCause.UNHIBERNATE and step.changed else None,
             )
-            return await self.access.record_status(session, target, derived, cause=cause, actor=actor, at=now)
+            woke = cause is TransitionCause.UNHIBERNATE and step.changed
+            return await self.access.record_status(
+                session, target, derived, cause=cause, actor=actor, at=now, woke=woke
+            )
 
     # -- hibernate ------------------------------------------------------------------------------
 
@@ -233,7 +242,11 @@ class HibernationService:
                 # Changed behind our back since we read it: re-read and decide again, never overwrite.
                 step.record_writes.pop(key, None)
                 step.record_deletes.discard(key)
-                workload = await gateway.get_workload(target.namespace, workload.kind, workload.name)
+                try:
+                    workload = await gateway.get_workload(target.namespace, workload.kind, workload.name)
+                except WorkloadNotFound:
+                    step.workloads.pop(key, None)  # deleted meanwhile: nothing left to change
+                    return
                 step.workloads[key] = workload
                 continue
             except WorkloadNotFound:
@@ -250,43 +263,3 @@ class HibernationService:
         step.record_writes.pop(key, None)
         step.record_deletes.discard(key)
         raise conflict_error(target, workload.name)
-
-
-async def _write_records(session: AsyncSession, target: Target, step: _Step, actor: str, now: datetime) -> None:
-    for kind, name in step.record_deletes:
-        await session.execute(
-            delete(HibernationRecord).where(
-                HibernationRecord.app_environment_id == target.id,
-                HibernationRecord.workload_kind == kind,
-                HibernationRecord.workload_name == name,
-            )
-        )
-    for (kind, name), (replicas, suspend) in step.record_writes.items():
-        if replicas is not None and replicas <= 0:
-            raise AssertionError("an original of 0 replicas would make the app unwakeable")
-        existing = await session.scalar(
-            select(HibernationRecord).where(
-                HibernationRecord.app_environment_id == target.id,
-                HibernationRecord.workload_kind == kind,
-                HibernationRecord.workload_name == name,
-            )
-        )
-        if existing is None:
-            session.add(
-                HibernationRecord(
-                    app_environment_id=target.id,
-                    workload_kind=kind,
-                    workload_name=name,
-                    original_replicas=replicas,
-                    original_suspend=suspend,
-                    actor=actor,
-                    since=now,
-                )
-            )
-        elif (existing.original_replicas, existing.original_suspend) != (replicas, suspend):
-            # A stale record (the workload was woken outside Hibernia): this hibernation replaces it.
-            existing.original_replicas = replicas
-            existing.original_suspend = suspend
-            existing.actor = actor
-            existing.since = now
-    await session.flush()

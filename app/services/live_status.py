@@ -88,14 +88,13 @@ class LiveStatusService:
             targets = await repository.targets(ids)
             records = await repository.hibernation_records(ids)
             deploys = await repository.last_deploys(ids)
-            wakes = await repository.last_wakes(ids)
 
         listings = await self._list_workloads(targets)
         now = self.clock()
         derived_by_id: dict[int, DerivedStatus] = {}
         observations: list[Observation] = []
         for target in targets:
-            derived = self._derive(target, listings, records.get(target.id, []), deploys, wakes, now)
+            derived = self._derive(target, listings, records.get(target.id, []), deploys, now)
             derived_by_id[target.id] = derived
             if derived.status is not AppStatus.UNKNOWN:
                 observations.append(
@@ -188,7 +187,6 @@ class LiveStatusService:
         listings: dict[GroupKey, list[Workload] | str],
         records: list[HibernationRecord],
         deploys: dict[int, datetime],
-        wakes: dict[int, datetime],
         now: datetime,
     ) -> DerivedStatus:
         cluster_id, namespace = target.environment.cluster_id, target.environment.namespace
@@ -201,13 +199,11 @@ class LiveStatusService:
             else:
                 workloads.extend(w for w in listing if w.release == target.release_name)
         last_deploy = deploys.get(target.id)
-        last_wake = wakes.get(target.id)
-        wake_started_at = last_wake if last_wake and (last_deploy is None or last_wake >= last_deploy) else None
         return derive_status(
             workloads=workloads,
             ever_deployed=last_deploy is not None or target.status is not AppStatus.NOT_DEPLOYED,
             hibernation={(r.workload_kind, r.workload_name): r.as_recorded() for r in records},
             cluster_error=error,
-            wake_started_at=wake_started_at,
+            wake_started_at=target.wake_started_at,
             now=now,
         )

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.cluster.gateway import ClusterGateway, ClusterUnavailable, InvalidWorkload, WorkloadConflict
+from app.cluster.gateway import ClusterError, ClusterGateway, ClusterUnavailable, InvalidWorkload, WorkloadConflict
 from app.cluster.registry import ClusterRegistry
 from app.db.models import AppEnvironment, HibernationRecord, TransitionCause
 from app.db.repositories.catalog import CatalogRepository
@@ -43,7 +43,14 @@ class Target:
         return f"App '{self.row.app.name}' on environment '{self.row.environment.name}'"
 
 
-def cluster_error(error: ClusterUnavailable, target: Target) -> HiberniaError:
+def cluster_error(error: ClusterError, target: Target) -> HiberniaError:
+    if not isinstance(error, ClusterUnavailable):
+        # A workload that vanished or was refused mid-operation: the state read is no longer true.
+        return HiberniaError(
+            ErrorCode.CONFLICT,
+            f"{target.label}: the cluster changed while the operation ran ({error}); nothing more was changed. "
+            "Retry to act on what is there now.",
+        )
     return HiberniaError(
         ErrorCode.CLUSTER_UNAVAILABLE,
         f"The cluster of environment '{target.row.environment.name}' did not answer ({error.reason}); "
@@ -127,9 +134,10 @@ class TargetAccess:
         cause: TransitionCause,
         actor: str,
         at: datetime,
+        woke: bool = False,
     ) -> LiveStatus:
         await StatusRepository(session).record_operation(
-            target.id, derived.status, derived.reason, cause=cause, actor=actor, at=at
+            target.id, derived.status, derived.reason, cause=cause, actor=actor, at=at, woke=woke
         )
         return LiveStatus(target.id, derived, at)
 

@@ -23,9 +23,9 @@ PAGE = """
     environment { namespace } status liveStatus { status workloads { name readyReplicas } } } } } } }"""
 
 # Statements in a steady state (nothing changed since the last look): the apps page, the batched
-# attachments, the observation's reads (targets, hibernation records, last deploys, last wakes) and
+# attachments, the observation's reads (targets, hibernation records, last successful deploys) and
 # one UPDATE of `status_observed_at`.
-STEADY_STATE_STATEMENTS = 7
+STEADY_STATE_STATEMENTS = 6
 
 
 async def _seed(database: DatabaseUnderTest, simulator: SimulatedCluster) -> None:

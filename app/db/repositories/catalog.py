@@ -100,7 +100,11 @@ class CatalogRepository:
 
     async def attach(self, attachment: AppEnvironment) -> None:
         self.session.add(attachment)
-        await self.session.flush()
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            # Lost a race with a concurrent attach of the same pair; the transaction is rolled back.
+            raise InvalidInput("The app is already attached to this environment.", field="environment") from None
         # The lease row exists from the start, so acquiring it is always a single conditional UPDATE.
         self.session.add(OperationLease(app_environment_id=attachment.id))
         await self.session.flush()

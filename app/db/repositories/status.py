@@ -14,6 +14,7 @@ from app.db.models import (
     App,
     AppEnvironment,
     Deployment,
+    DeploymentOutcome,
     Environment,
     HibernationRecord,
     Transition,
@@ -66,6 +67,7 @@ class StatusRepository:
         cause: TransitionCause,
         actor: str,
         at: datetime,
+        woke: bool = False,
     ) -> bool:
         """Stores the status an operation left behind (it holds the lease, so it has the last word).
 
@@ -81,6 +83,8 @@ class StatusRepository:
                 status=status,
                 status_reason=reason,
                 status_observed_at=at,
+                # A wake that changed something starts the WAKING clock; anything else ends it.
+                wake_started_at=at if woke and status is not AppStatus.HEALTHY else None,
                 **({"status_since": at} if previous is not status else {}),
             )
             .execution_options(synchronize_session=False)
@@ -123,16 +127,9 @@ class StatusRepository:
     async def last_deploys(self, ids: Sequence[int]) -> dict[int, datetime]:
         query = (
             select(Deployment.app_environment_id, func.max(Deployment.started_at))
-            .where(Deployment.app_environment_id.in_(ids))
+            # Only releases that reached the cluster: a refused or failed first deploy leaves NOT_DEPLOYED.
+            .where(Deployment.app_environment_id.in_(ids), Deployment.outcome == DeploymentOutcome.SUCCEEDED)
             .group_by(Deployment.app_environment_id)
-        )
-        return {row[0]: _aware(row[1]) for row in await self.session.execute(query)}
-
-    async def last_wakes(self, ids: Sequence[int]) -> dict[int, datetime]:
-        query = (
-            select(Transition.app_environment_id, func.max(Transition.at))
-            .where(Transition.app_environment_id.in_(ids), Transition.cause == TransitionCause.UNHIBERNATE)
-            .group_by(Transition.app_environment_id)
         )
         return {row[0]: _aware(row[1]) for row in await self.session.execute(query)}
 
@@ -151,6 +148,7 @@ class StatusRepository:
         if differing:
             by_id = {o.app_environment_id: o for o in differing}
             status_changes = [i for i, o in by_id.items() if o.status is not o.previous]
+            healthy = [i for i, o in by_id.items() if o.status is AppStatus.HEALTHY]
             result = await self.session.execute(
                 update(AppEnvironment)
                 .where(
@@ -164,6 +162,11 @@ class StatusRepository:
                     status_since=case(
                         (AppEnvironment.id.in_(status_changes), literal(at, UtcDateTime())),
                         else_=AppEnvironment.status_since,
+                    ),
+                    # A wake ends once the app is seen healthy.
+                    wake_started_at=case(
+                        (AppEnvironment.id.in_(healthy), None),
+                        else_=AppEnvironment.wake_started_at,
                     ),
                     status_observed_at=at,
                 )
