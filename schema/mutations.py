@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, TypeVar
 
 import strawberry
@@ -22,10 +22,17 @@ _INPUT = "What to do; see the input type for each field."
 _ERRORS = "Expected failures; empty when the mutation did what was asked."
 
 
-async def _run(info: Info, work: Callable[[AsyncSession], Awaitable[T]]) -> tuple[T | None, list[OperationError]]:
-    """Runs `work` in one transaction (admins only); an expected failure rolls back and becomes errors."""
+async def _run(
+    info: Info, work: Callable[[AsyncSession], Awaitable[T]], environments: Sequence[str | None] = (None,)
+) -> tuple[T | None, list[OperationError]]:
+    """Runs `work` in one transaction; an expected failure rolls back and becomes errors.
+
+    Only admins may change the catalog, and an admin limited to environments only inside them
+    (`None`: a change to no one environment, which needs an unlimited admin).
+    """
     try:
-        require_action(info, Action.MANAGE)
+        for environment in environments:
+            require_action(info, Action.MANAGE, environment)
         async with info.context.write_session() as session:
             return await work(session), []
     except (HiberniaError, InvalidInputs) as error:
@@ -123,7 +130,9 @@ class CatalogMutation:
         self, info: Info, input: Annotated[CreateAppInput, strawberry.argument(description=_INPUT)]
     ) -> CreateAppPayload:
         row, errors = await _run(
-            info, lambda s: CatalogService(s).create_app(input.name, input.team, input.environments)
+            info,
+            lambda s: CatalogService(s).create_app(input.name, input.team, input.environments),
+            input.environments or [None],
         )
         return CreateAppPayload(app=None if row is None else App.from_row(row), errors=errors)
 
@@ -134,6 +143,7 @@ class CatalogMutation:
         row, errors = await _run(
             info,
             lambda s: CatalogService(s).attach_app(input.app, input.environment, input.release_name, input.replicas),
+            [input.environment],
         )
         return AttachAppPayload(
             app_environment=None

@@ -12,6 +12,7 @@ from app.db.repositories.catalog import CatalogRepository
 from app.db.repositories.listing import AppEnvironmentOrderField as DomainAppEnvOrder
 from app.db.repositories.listing import AppOrderField as DomainAppOrder
 from app.db.repositories.listing import ListFilter
+from app.domain.errors import ErrorCode, HiberniaError
 from app.services.listing import ListingService
 from schema.context import Info
 from schema.enums import HibernatedPolicy
@@ -126,7 +127,16 @@ class Query:
         environment: Annotated[str, strawberry.argument(description="The environment's name.")],
     ) -> AppEnvironmentStatus:
         require_visible(info, environment)
-        return AppEnvironmentStatus.from_live(await info.context.live_status.observe_one(app, environment))
+        try:
+            live = await info.context.live_status.observe_one(app, environment)
+        except HiberniaError as error:
+            if info.context.principal.environments is None or error.code is not ErrorCode.NOT_FOUND:
+                raise
+            # A token limited to environments learns nothing about apps elsewhere: one answer for all.
+            raise HiberniaError(
+                ErrorCode.NOT_FOUND, f"No app '{app}' in environment '{environment}'.", field="app"
+            ) from None
+        return AppEnvironmentStatus.from_live(live)
 
     @strawberry.field(
         description="Live status of an app group in one environment: the given apps in the given order, "

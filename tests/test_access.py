@@ -23,6 +23,7 @@ TOKENS: dict[str, tuple[str, list[str]]] = {
     "deployer": ("deployer", []),
     "deployer-dev": ("deployer", ["dev"]),
     "admin": ("admin", []),
+    "admin-dev": ("admin", ["dev"]),
 }
 
 
@@ -59,6 +60,8 @@ def _mutation(document: str, field: str, variables: Callable[[str], dict[str, An
     return run
 
 
+# What each operation needs: "operate" (deployer) or "manage" (admin) in the environment it names, or
+# "manage-global" (an admin not limited to environments) for changes outside any one environment.
 OPERATIONS: dict[str, tuple[str, Operation]] = {
     "deploy": ("operate", _mutation(DEPLOY, "deploy", lambda e: {"app": "web", "environment": e, "image": "web:2"})),
     "hibernate": ("operate", _mutation(HIBERNATE, "hibernate", lambda e: {"app": "web", "environment": e})),
@@ -76,11 +79,11 @@ OPERATIONS: dict[str, tuple[str, Operation]] = {
         _mutation(UNHIBERNATE_MANY, "unhibernateMany", lambda e: {"environment": e, "apps": ["web"]}),
     ),
     "createCluster": (
-        "manage",
+        "manage-global",
         _mutation(CREATE_CLUSTER, "createCluster", lambda e: {"name": f"c-{e}", "server": "http://127.0.0.1:1"}),
     ),
     "createEnvironment": (
-        "manage",
+        "manage-global",
         _mutation(
             CREATE_ENVIRONMENT, "createEnvironment", lambda e: {"name": f"qa-{e}", "cluster": "sim", "namespace": "qa"}
         ),
@@ -98,7 +101,9 @@ def _allowed(token: str, kind: str, environment: str) -> bool:
     in_scope = not environments or environment in environments
     if kind == "operate":
         return role in ("deployer", "admin") and in_scope
-    return role == "admin"
+    if kind == "manage-global":
+        return role == "admin" and not environments
+    return role == "admin" and in_scope
 
 
 CASES = [
@@ -235,3 +240,28 @@ async def _tokens_for(client: GraphQLClient, role: str) -> str:
     runtime = client.http._transport.app.state.runtime  # type: ignore[attr-defined]
     async with create_session_factory(runtime.engine)() as session, session.begin():
         return await TokenService(session).create(f"t-{role}", role, [])
+
+
+async def test_a_limited_token_cannot_reach_other_environments_by_id(
+    graphql: GraphQLClient, simulator: SimulatedCluster, database: DatabaseUnderTest, client_with: ClientFactory
+) -> None:
+    await _catalog(graphql, simulator)
+    deployed = await graphql.query(DEPLOY, {"input": {"app": "api", "environment": "prod", "image": "api:2"}})
+    ids = await graphql.query("""{ app(name: "api") { id environments { id environment { id cluster { id } } } } }""")
+    api = ids["app"]
+    production = await client_with(env=RunMode.PRODUCTION)
+    production.token = (await _tokens(database))["admin-dev"]
+    targets = {
+        "app": api["id"],
+        "appEnvironment": api["environments"][0]["id"],
+        "environment": api["environments"][0]["environment"]["id"],
+        "cluster": api["environments"][0]["environment"]["cluster"]["id"],
+        "deployment": deployed["deploy"]["deployment"]["id"],
+    }
+
+    for what, node_id in targets.items():
+        data = await production.query("query($i: ID!) { node(id: $i) { id } }", {"i": node_id})
+        assert data["node"] is None, what
+    unknown_app = await production.errors('{ appStatus(app: "api", environment: "dev") { status } }')
+    missing_app = await production.errors('{ appStatus(app: "nope", environment: "dev") { status } }')
+    assert unknown_app[0]["message"].replace("api", "X") == missing_app[0]["message"].replace("nope", "X")

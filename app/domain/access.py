@@ -41,9 +41,11 @@ class Principal:
         return self.environments is None or environment in self.environments
 
     def may(self, action: Action, environment: str | None = None) -> bool:
+        """`environment` None means an action on no one environment (a cluster, a new environment):
+        only tokens that are not limited to environments may do those."""
         if action not in _ALLOWED[self.role]:
             return False
-        return environment is None or self.sees(environment)
+        return self.environments is None if environment is None else self.sees(environment)
 
     def visible(self, environments: Iterable[str]) -> list[str]:
         return [e for e in environments if self.sees(e)]
@@ -52,6 +54,8 @@ class Principal:
 class Forbidden(HiberniaError):
     def __init__(self, principal: Principal, action: Action, environment: str | None = None) -> None:
         where = f" in environment '{environment}'" if environment else ""
+        if environment is None and principal.environments is not None:
+            where = " outside its environments"
         need = {Action.READ: "viewer", Action.OPERATE: "deployer", Action.MANAGE: "admin"}[action]
         super().__init__(
             ErrorCode.FORBIDDEN,
