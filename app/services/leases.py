@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -12,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.db.repositories.leases import LeaseRepository
 from app.db.types import utcnow
 from app.domain.errors import ErrorCode, HiberniaError
+
+logger = logging.getLogger("hibernia.leases")
 
 
 class OperationInProgress(HiberniaError):
@@ -66,8 +71,30 @@ class LeaseManager:
                 current.actor if current else None,
                 current.acquired_at if current else None,
             )
+        heartbeat = asyncio.create_task(self._renew(app_environment_id, holder, target), name="lease-heartbeat")
         try:
             yield holder
         finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
             async with self.session_factory() as session, session.begin():
                 await LeaseRepository(session).release(app_environment_id, holder=holder)
+
+    async def _renew(self, app_environment_id: int, holder: str, target: str) -> None:
+        """Keeps the lease while the operation runs, however slow the cluster is."""
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            try:
+                async with self.session_factory() as session, session.begin():
+                    kept = await LeaseRepository(session).renew(
+                        app_environment_id,
+                        holder=holder,
+                        expires_at=self.clock() + timedelta(seconds=self.lease_seconds),
+                    )
+            except Exception:  # a database blip: try again at the next beat, the lease has time left
+                logger.warning("could not renew the lease on %s", target, exc_info=True)
+                continue
+            if not kept:
+                logger.error("lost the lease on %s: this server stalled past HIBERNIA_LEASE_SECONDS", target)
+                return

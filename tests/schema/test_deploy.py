@@ -221,3 +221,41 @@ async def test_cluster_down_fails_the_deploy_record_with_the_reason(
     assert result["deployment"]["outcome"] == "FAILED"
     assert result["deployment"]["reason"]
     assert await running_deployments(database) == 0
+
+
+@pytest.mark.parametrize("policy", ["REFUSE", "SKIP"])
+async def test_a_deploy_that_finds_an_app_hibernated_outside_hibernia_records_it(
+    graphql: GraphQLClient, simulator: SimulatedCluster, policy: str
+) -> None:
+    await setup_app(graphql, simulator)
+    simulator.add_deployment(NS, "web", "web", image="web:1", hibernated_from=3)  # by winter-soldier
+
+    await deploy(graphql, "web:2", onHibernated=policy)
+
+    data = await graphql.query("{ appEnvironments(filter: {statuses: [HIBERNATING]}) { totalCount } }")
+    assert data["appEnvironments"]["totalCount"] == 1
+
+
+async def test_a_release_without_a_deployment_gets_none_created(
+    graphql: GraphQLClient, simulator: SimulatedCluster
+) -> None:
+    await setup_app(graphql, simulator)
+    simulator.add_statefulset(NS, "web-db", "web", 1, "postgres:16")
+
+    result = await deploy(graphql, "web:2")
+
+    assert codes(result) == ["INVALID_INPUT"]
+    assert simulator.count("create") == 0
+
+
+async def test_a_same_named_deployment_of_another_release_is_named_not_retried(
+    graphql: GraphQLClient, simulator: SimulatedCluster
+) -> None:
+    await setup_app(graphql, simulator)
+    simulator.add_deployment(NS, "web", None, 1, "other:1")  # no release label: not this release's
+
+    result = await deploy(graphql, "web:2")
+
+    assert codes(result) == ["CONFLICT"]
+    assert "app.kubernetes.io/instance" in result["errors"][0]["message"]
+    assert simulator.count("create") == 1

@@ -187,3 +187,27 @@ async def test_refresher_finds_a_workload_hibernated_behind_hibernias_back(
     found = (await graphql.query(hibernating))["appEnvironments"]
     assert found["totalCount"] == 1
     assert found["edges"][0]["node"]["app"]["name"] == "web"
+
+
+async def test_a_wake_ends_when_the_app_is_seen_healthy(
+    graphql: GraphQLClient, simulator: SimulatedCluster, database: DatabaseUnderTest
+) -> None:
+    from tests.schema.operation_helpers import hibernate, unhibernate
+
+    await register_simulator(graphql, simulator)
+    await add_environment(graphql, "dev", "team-dev")
+    await add_app(graphql, "web", ["dev"])
+    simulator.add_deployment("team-dev", "web", "web", 3)
+    await hibernate(graphql)
+
+    woken = await unhibernate(graphql)
+
+    async with database.engine.connect() as connection:
+        started = (await connection.execute(select(AppEnvironment.wake_started_at))).scalar_one()
+    assert woken["status"]["status"] == "WAKING" and started is not None
+
+    assert (await graphql.query(APP_STATUS, {"app": "web", "env": "dev"}))["appStatus"]["status"] == "HEALTHY"
+
+    # Later rollouts are judged as rollouts again, not against the wake's deadline.
+    async with database.engine.connect() as connection:
+        assert (await connection.execute(select(AppEnvironment.wake_started_at))).scalar_one() is None

@@ -14,8 +14,10 @@ import pytest
 from sqlalchemy import select, update
 
 from app.cluster.simulator import SimulatedCluster
+from app.cluster.simulator.resources import resource_for_kind
 from app.db.models import AppEnvironment, Deployment, OperationLease
 from app.db.types import utcnow
+from tests.conftest import ClientFactory
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.graphql import GraphQLClient
 from tests.schema.operation_helpers import (
@@ -75,15 +77,11 @@ async def check_round(
         assert replicas(simulator, NS, "web") == 0
     assert all(original not in (0, None) for original, _, _ in (await records(database)).values())
     live = (await graphql.query('{ appStatus(app: "web", environment: "dev") { status } }'))["appStatus"]["status"]
-    assert live == ("HIBERNATING" if hibernate_applied else live)
+    # Hibernate applied last leaves it asleep; a deploy alone (hibernate refused) leaves it awake.
+    assert live == "HIBERNATING" if hibernate_applied else live in ("HEALTHY", "PROGRESSING", "WAKING")
     assert await _recorded_status(database) == live
     assert await held_leases(database) == 0
     assert await running_deployments(database) == 0
-
-
-async def _after(delay: float, operation: Awaitable[dict[str, Any]]) -> dict[str, Any]:
-    await asyncio.sleep(delay)
-    return await operation
 
 
 async def _after(delay: float, operation: Awaitable[dict[str, Any]]) -> dict[str, Any]:
@@ -227,4 +225,45 @@ async def test_only_one_of_many_simultaneous_operations_gets_the_lease(
     outcomes = Counter(r["outcome"] if not r["errors"] else r["errors"][0]["code"] for r in results)
     assert outcomes["APPLIED"] == 1
     assert outcomes["APPLIED"] + outcomes["OPERATION_IN_PROGRESS"] + outcomes["UNCHANGED"] == operations
+    assert await held_leases(database) == 0
+
+
+async def test_an_operation_slower_than_its_lease_keeps_it(
+    graphql: GraphQLClient, simulator: SimulatedCluster, database: DatabaseUnderTest, client_with: ClientFactory
+) -> None:
+    await setup_app(graphql, simulator)
+    simulator.add_deployment(NS, "web", "web", 2, "web:1")
+    short_leases = await client_with(lease_seconds=0.3)
+    simulator.set_faults(latency_seconds=1.0, only_verbs=["patch"])
+
+    slow = asyncio.create_task(hibernate(short_leases))
+    await _when_the_guard_has_read(simulator, lists=3)
+    await asyncio.sleep(0.6)  # twice the lease: without renewal it would have expired by now
+    meanwhile = await deploy(short_leases, "web:2", onHibernated="REFUSE")
+    result = await slow
+
+    assert codes(meanwhile) == ["OPERATION_IN_PROGRESS"]
+    assert result["outcome"] == "APPLIED"
+    assert await held_leases(database) == 0
+
+
+async def test_a_workload_deleted_after_a_conflict_is_left_out_and_the_rest_recorded(
+    graphql: GraphQLClient, simulator: SimulatedCluster, database: DatabaseUnderTest
+) -> None:
+    await setup_app(graphql, simulator)
+    simulator.add_deployment(NS, "web", "web", 2, "web:1")
+    simulator.add_deployment(NS, "web-worker", "web", 3, "worker:1")
+    simulator.set_faults(latency_seconds=0.3, only_verbs=["patch", "get"])
+
+    hibernating = asyncio.create_task(hibernate(graphql))
+    await _when_the_guard_has_read(simulator, lists=3)
+    simulator.patch("Deployment", NS, "web-worker", {"spec": {"replicas": 4}})  # its patch will get a 409
+    while simulator.count("patch", status=409) < 1:
+        await asyncio.sleep(0.005)
+    simulator.store.delete(resource_for_kind("Deployment"), NS, "web-worker")  # gone before the re-read
+    result = await hibernating
+
+    assert result["errors"] == []
+    assert result["status"]["status"] == "HIBERNATING"
+    assert set(await records(database)) == {"web"}
     assert await held_leases(database) == 0

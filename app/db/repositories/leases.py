@@ -29,6 +29,16 @@ class LeaseRepository:
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
+    async def renew(self, app_environment_id: int, *, holder: str, expires_at: datetime) -> bool:
+        """Extends a lease still held by `holder`; False when it was lost (expired and taken over)."""
+        result = await self.session.execute(
+            update(OperationLease)
+            .where(OperationLease.app_environment_id == app_environment_id, OperationLease.holder == holder)
+            .values(expires_at=expires_at)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
     async def current(self, app_environment_id: int) -> OperationLease | None:
         return await self.session.scalar(
             select(OperationLease).where(OperationLease.app_environment_id == app_environment_id)
