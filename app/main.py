@@ -107,6 +107,11 @@ def create_app(
                 "set HIBERNIA_ENV=production to require API tokens"
             )
         shutdown = await on_startup(runtime) if on_startup else None
+        try:
+            # Deploys a previous run of this server left RUNNING end now, not at the next refresh.
+            await runtime.refresher.end_abandoned_deployments()
+        except Exception:  # an unmigrated or unreachable database: /readyz says so, serving goes on
+            logger.warning("could not check for abandoned deployments at start", exc_info=True)
         runtime.refresher.start()
         try:
             yield

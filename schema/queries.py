@@ -8,11 +8,11 @@ import strawberry
 from strawberry import relay
 
 from app.db.pagination import SortDirection as DomainSortDirection
-from app.db.repositories.catalog import CatalogRepository
 from app.db.repositories.listing import AppEnvironmentOrderField as DomainAppEnvOrder
 from app.db.repositories.listing import AppOrderField as DomainAppOrder
 from app.db.repositories.listing import ListFilter
 from app.domain.errors import ErrorCode, HiberniaError
+from app.services.catalog import CatalogService
 from app.services.listing import ListingService
 from schema.context import Info
 from schema.enums import HibernatedPolicy
@@ -98,7 +98,7 @@ class Query:
         self, info: Info, name: Annotated[str, strawberry.argument(description="The app's name.")]
     ) -> App | None:
         async with info.context.read_session() as session:
-            row = await CatalogRepository(session).app_by_name(name)
+            row = await CatalogService(session).app(name)
         if row is None or not await visible_app(info, row.id):
             return None
         return App.from_row(row)
@@ -106,15 +106,15 @@ class Query:
     @strawberry.field(description="Every environment, by name.")
     async def environments(self, info: Info) -> list[Environment]:
         async with info.context.read_session() as session:
-            rows = await CatalogRepository(session).environments()
-        return [Environment.from_row(row) for row in rows if info.context.principal.sees(row.name)]
+            rows = await CatalogService(session).environments(info.context.principal.environments)
+        return [Environment.from_row(row) for row in rows]
 
     @strawberry.field(description="One environment by name; null when there is none.")
     async def environment(
         self, info: Info, name: Annotated[str, strawberry.argument(description="The environment's name.")]
     ) -> Environment | None:
         async with info.context.read_session() as session:
-            row = await CatalogRepository(session).environment_by_name(name)
+            row = await CatalogService(session).environment(name)
         if row is None or not info.context.principal.sees(row.name):
             return None
         return Environment.from_row(row)
@@ -157,12 +157,7 @@ class Query:
     @strawberry.field(description="Every registered cluster, by name.")
     async def clusters(self, info: Info) -> list[Cluster]:
         async with info.context.read_session() as session:
-            catalog = CatalogRepository(session)
-            rows = await catalog.clusters()
-            scope = info.context.principal.environments
-            if scope is not None:
-                visible = {e.cluster_id for e in await catalog.environments_by_names(sorted(scope))}
-                rows = [row for row in rows if row.id in visible]
+            rows = await CatalogService(session).clusters(info.context.principal.environments)
         return [Cluster.from_row(row) for row in rows]
 
 

@@ -227,4 +227,5 @@ class ApiTokenEnvironment(Base):
     __tablename__ = "api_token_environments"
 
     token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), primary_key=True)
-    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"), primary_key=True)
+    # RESTRICT: deleting an environment must never silently widen a token limited to it.
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="RESTRICT"), primary_key=True)

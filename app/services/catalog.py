@@ -32,6 +32,28 @@ class CatalogService:
     def __init__(self, session: AsyncSession) -> None:
         self.repository = CatalogRepository(session)
 
+    # -- reads ------------------------------------------------------------------------------------
+
+    async def app(self, name: str) -> App | None:
+        return await self.repository.app_by_name(name)
+
+    async def environment(self, name: str) -> Environment | None:
+        return await self.repository.environment_by_name(name)
+
+    async def environments(self, scope: frozenset[str] | None = None) -> list[Environment]:
+        """Every environment by name, or those in `scope` (a token limited to environments)."""
+        return [e for e in await self.repository.environments() if scope is None or e.name in scope]
+
+    async def clusters(self, scope: frozenset[str] | None = None) -> list[Cluster]:
+        """Every cluster by name, or those hosting an environment in `scope`."""
+        clusters = await self.repository.clusters()
+        if scope is None:
+            return clusters
+        used = {e.cluster_id for e in await self.repository.environments_by_names(sorted(scope))}
+        return [c for c in clusters if c.id in used]
+
+    # -- changes ----------------------------------------------------------------------------------
+
     async def create_cluster(self, spec: ClusterSpec) -> Cluster:
         errors: list[HiberniaError] = []
         _try(errors, lambda: validate_dns_label(spec.name, field="name", what="Cluster name"))

@@ -58,13 +58,13 @@ class StatusRefresher:
                 results = await self.live_status.observe(ids[start : start + self.batch_size], actor=REFRESHER_ACTOR)
                 observed += len(results)
                 changed += sum(1 for r in results.values() if r.changed)
-            await self._end_abandoned_deployments()
+            await self.end_abandoned_deployments()
             self.rounds += 1
             if self.on_round is not None:
                 self.on_round()
             return RoundResult(observed=observed, changed=changed)
 
-    async def _end_abandoned_deployments(self) -> None:
+    async def end_abandoned_deployments(self) -> None:
         now = utcnow()
         async with self.session_factory() as session, session.begin():
             ended = await DeploymentRepository(session).fail_abandoned(

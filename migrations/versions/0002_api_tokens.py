@@ -38,7 +38,7 @@ def upgrade() -> None:
             ["environment_id"],
             ["environments.id"],
             name=op.f("fk_api_token_environments_environment_id_environments"),
-            ondelete="CASCADE",
+            ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
             ["token_id"],
