@@ -15,6 +15,7 @@ from app.domain.errors import ErrorCode, HiberniaError, InvalidInput, InvalidInp
 from app.domain.operations import OperationOutcome
 from app.request_context import current_request_id
 from app.services.live_status import LiveStatus
+from app.services.release_reads import batched_release_reads
 
 logger = logging.getLogger("hibernia.bulk")
 
@@ -80,7 +81,9 @@ class BulkService:
             else:
                 seen.add(app)
                 tasks.append(one(app))
-        return list(await asyncio.gather(*tasks))
+        with batched_release_reads():
+            # The tasks start inside the block, so they share one batcher (context is copied at start).
+            return list(await asyncio.gather(*(asyncio.ensure_future(t) for t in tasks)))
 
 
 async def _ready(item: BulkItem) -> BulkItem:

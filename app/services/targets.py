@@ -18,6 +18,7 @@ from app.domain.status import DerivedStatus
 from app.domain.status_rules import derive_status
 from app.domain.workloads import RELEASE_LABEL, Workload
 from app.services.live_status import WORKLOAD_KINDS, LiveStatus, access_of
+from app.services.release_reads import current_batcher
 
 MAX_CONFLICT_RETRIES = 3
 
@@ -97,6 +98,10 @@ class TargetAccess:
         return await self.registry.gateway(access_of(target.row.environment.cluster))
 
     async def read_workloads(self, gateway: ClusterGateway, target: Target) -> list[Workload]:
+        batcher = current_batcher()
+        if batcher is not None:
+            cluster_id = target.row.environment.cluster_id
+            return await batcher.read(gateway, cluster_id, target.namespace, target.release)
         selector = f"{RELEASE_LABEL}={target.release}"
         workloads: list[Workload] = []
         for kind in WORKLOAD_KINDS:

@@ -130,3 +130,14 @@ async def test_an_outage_mid_bulk_leaves_a_true_state_and_a_retry_finishes(
     woken = await _bulk(graphql, UNHIBERNATE_MANY, "unhibernateMany", apps=APPS)
     assert all(r["outcome"] == "APPLIED" for r in woken["results"])
     assert all(replicas(simulator, NS, app) == 2 for app in APPS)
+
+
+async def test_bulk_reads_are_batched_per_namespace(graphql: GraphQLClient, simulator: SimulatedCluster) -> None:
+    await _setup(graphql, simulator)
+
+    payload = await _bulk(graphql, HIBERNATE_MANY, "hibernateMany", apps=APPS)
+
+    assert all(r["outcome"] == "APPLIED" for r in payload["results"])
+    # Eight apps, three kinds: reads coalesce into a few LISTs instead of 3 per app (24).
+    assert simulator.count("list") < 3 * len(APPS) / 2
+    assert simulator.count("patch") == len(APPS)

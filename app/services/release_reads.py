@@ -1,0 +1,77 @@
+"""Coalesces the workload reads of a bulk operation: one LIST per (namespace, kind) for many apps.
+
+Each app of a bulk operation still reads its workloads inside its own lease; reads that arrive
+together are answered by one LIST with `app.kubernetes.io/instance in (...)`, so a group of apps in
+one namespace costs a few LISTs instead of three per app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from app.cluster.gateway import ClusterGateway
+from app.domain.workloads import Workload
+from app.services.live_status import WORKLOAD_KINDS, release_selector
+
+_Waiter = tuple[str, "asyncio.Future[list[Workload]]"]
+
+# Set for the tasks of one bulk operation; None elsewhere (a single operation reads on its own).
+_current: ContextVar[ReleaseReadBatcher | None] = ContextVar("hibernia_release_reads", default=None)
+
+
+class ReleaseReadBatcher:
+    def __init__(self, window_seconds: float = 0.025) -> None:
+        self.window_seconds = window_seconds
+        self._pending: dict[tuple[int, str], list[_Waiter]] = {}
+        self._gateways: dict[tuple[int, str], ClusterGateway] = {}
+        self._lists: set[asyncio.Task[None]] = set()  # strong references while they run
+
+    async def read(self, gateway: ClusterGateway, cluster_id: int, namespace: str, release: str) -> list[Workload]:
+        key = (cluster_id, namespace)
+        future: asyncio.Future[list[Workload]] = asyncio.get_running_loop().create_future()
+        waiters = self._pending.setdefault(key, [])
+        waiters.append((release, future))
+        if len(waiters) == 1:
+            self._gateways[key] = gateway
+            asyncio.get_running_loop().call_later(self.window_seconds, self._flush, key)
+        return await future
+
+    def _flush(self, key: tuple[int, str]) -> None:
+        waiters = self._pending.pop(key, [])
+        gateway = self._gateways.pop(key)
+        if waiters:
+            task = asyncio.ensure_future(self._list(gateway, key[1], waiters))
+            self._lists.add(task)
+            task.add_done_callback(self._lists.discard)
+
+    async def _list(self, gateway: ClusterGateway, namespace: str, waiters: list[_Waiter]) -> None:
+        selector = release_selector([release for release, _ in waiters])
+        try:
+            listings = await asyncio.gather(*(gateway.list_workloads(namespace, k, selector) for k in WORKLOAD_KINDS))
+        except Exception as error:
+            for _, future in waiters:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        workloads = [w for listing in listings for w in listing]
+        for release, future in waiters:
+            if not future.done():
+                future.set_result([w for w in workloads if w.release == release])
+
+
+def current_batcher() -> ReleaseReadBatcher | None:
+    return _current.get()
+
+
+@contextmanager
+def batched_release_reads() -> Iterator[ReleaseReadBatcher]:
+    """Within this block (and the tasks it starts), release reads are coalesced."""
+    batcher = ReleaseReadBatcher()
+    token = _current.set(batcher)
+    try:
+        yield batcher
+    finally:
+        _current.reset(token)
