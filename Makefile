@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-sqlite lint format schema lock clean
+.PHONY: install run test lint format schema lock clean bench bench-smoke
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Hibernia needs Python >= 3.11 (set PYTHON=...)"'
@@ -22,6 +22,15 @@ run: install
 ## The whole suite: SQLite always, PostgreSQL too when HIBERNIA_TEST_POSTGRES_URL is set.
 test: install
 	$(BIN)/pytest
+
+## Benchmarks on PostgreSQL (add ARGS=--sqlite for SQLite): prints a table, writes bench/results/*.json,
+## exits non-zero when a performance target is missed.
+bench: install
+	$(BIN)/python -m bench $(ARGS)
+
+## The same harness at tiny sizes, checking only the deterministic targets (CI runs it).
+bench-smoke: install
+	$(BIN)/python -m bench --smoke $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .

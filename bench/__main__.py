@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.cluster.simulator import SimulatedCluster
 from bench import bulk_deploy, filtered_list, live_page, throughput
+from bench.cluster import InProcessCluster, ProcessCluster, simulated_cluster
 from bench.databases import bench_database, postgres_admin_url
 from bench.graphql_client import BenchFailure
 from bench.hosting import CLUSTER_RATE_BURST, CLUSTER_RATE_LIMIT
@@ -33,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--smoke", action="store_true", help="Tiny sizes; enforce only the deterministic targets.")
     parser.add_argument("--profile", action="store_true", help="pyinstrument profiles under bench/results/.")
     parser.add_argument(
+        "--simulator-in-process",
+        action="store_true",
+        help="Serve the simulated cluster on the bench's event loop instead of in its own process.",
+    )
+    parser.add_argument(
         "--only", default=",".join(SECTIONS), help=f"Comma-separated sections to run (default: {','.join(SECTIONS)})."
     )
     return parser
@@ -42,12 +47,12 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _conditions(backend: str, sizes: Sizes, smoke: bool) -> list[str]:
+def _conditions(backend: str, sizes: Sizes, smoke: bool, simulator_in_process: bool) -> list[str]:
+    where = (InProcessCluster if simulator_in_process else ProcessCluster).where
     database = "SQLite (file, WAL)" if backend == "sqlite" else f"PostgreSQL ({postgres_admin_url().split('@')[-1]})"
     return [
         f"database: {database}; a fresh database per section, dropped afterwards",
-        "cluster: the built-in simulator, in process on the bench's event loop (rollout 0 s): "
-        "its CPU time counts in Hibernia's latency",
+        f"cluster: the built-in simulator (rollout 0 s), {where}",
         f"client-side Kubernetes rate limit raised to {CLUSTER_RATE_LIMIT}/s, burst {CLUSTER_RATE_BURST}, "
         "so the limiter is not what is measured",
         "sections 1-3: Hibernia in process through httpx's ASGI transport; section 4: uvicorn processes "
@@ -75,27 +80,23 @@ async def _run(args: argparse.Namespace, started: datetime) -> list[SectionResul
 
     with tempfile.TemporaryDirectory(prefix="hibernia-bench-") as tmp:
         work_dir = Path(tmp)
-        simulator = SimulatedCluster(rollout_seconds=0)
-        await simulator.start()
-        try:
+        async with simulated_cluster(args.simulator_in_process, work_dir) as cluster:
             if only & {"live", "throughput"}:
                 async with bench_database(backend, "live", work_dir) as database:
                     if "live" in only:
-                        done(await live_page.measure(database, simulator, sizes, smoke=args.smoke, profiles=profiles))
+                        done(await live_page.measure(database, cluster, sizes, smoke=args.smoke, profiles=profiles))
                     else:  # throughput alone still needs the live page's data (and recorded statuses)
-                        await live_page.prepare(database, simulator, sizes)
+                        await live_page.prepare(database, cluster, sizes)
                     if "throughput" in only:
                         done(await throughput.measure(database, sizes, work_dir, profiles))
-                simulator.reset()
+                await cluster.reset()
             if "filtered" in only:
                 async with bench_database(backend, "list", work_dir) as database:
                     done(await filtered_list.measure(database, sizes, smoke=args.smoke, profiles=profiles))
             if "bulk" in only:
                 async with bench_database(backend, "bulk", work_dir) as database:
-                    done(await bulk_deploy.measure(database, simulator, sizes, smoke=args.smoke, profiles=profiles))
-                simulator.reset()
-        finally:
-            await simulator.stop()
+                    done(await bulk_deploy.measure(database, cluster, sizes, smoke=args.smoke, profiles=profiles))
+                await cluster.reset()
     order = {"live_page": 0, "filtered_list": 1, "bulk_deploy": 2, "throughput": 3}
     sections.sort(key=lambda s: order.get(s.key, 9))
     if profiles.summaries:
@@ -115,6 +116,9 @@ def _print_profiles(sections: list[SectionResult]) -> None:
             print("  self time by function (top 15):")
             for item in profile["self_seconds_by_function"][:15]:
                 print(f"    {item['seconds'] / profile['seconds'] * 100:5.1f}%  {item['function']}")
+            print("  time under Hibernia's own functions (top 15; SQL execution excluded, see bench/README.md):")
+            for item in profile["inclusive_seconds_of_own_code"][:15]:
+                print(f"    {item['seconds'] / profile['seconds'] * 100:5.1f}%  {item['function']}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -125,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     backend = "sqlite" if args.sqlite else "postgres"
     sizes = SMOKE if args.smoke else FULL
     started = datetime.now(UTC)
-    conditions = _conditions(backend, sizes, args.smoke)
+    conditions = _conditions(backend, sizes, args.smoke, args.simulator_in_process)
     _say(f"Hibernia bench ({backend}{', smoke' if args.smoke else ''}) started {started:%Y-%m-%d %H:%M:%S} UTC")
     clock = time.perf_counter()
     try:
@@ -145,7 +149,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(table(measured))
     _print_profiles(sections)
-    options = {"smoke": args.smoke, "profile": args.profile, "only": args.only, "elapsed_seconds": elapsed}
+    options = {
+        "smoke": args.smoke,
+        "profile": args.profile,
+        "simulator_in_process": args.simulator_in_process,
+        "only": args.only,
+        "elapsed_seconds": elapsed,
+    }
     path = write_json(sections, started=started, backend=backend, options=options, conditions=conditions)
     print(f"\nResults: {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path} ({elapsed:.0f} s)")
     missed = [verdict for section in sections for verdict in section.verdicts if verdict.missed]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.cluster.simulator import SimulatedCluster
 from bench import targets
-from bench.counting import kubernetes_requests
+from bench.cluster import BenchCluster
+from bench.counting import cost_of
 from bench.databases import BenchDatabase
 from bench.datasets import BulkDeployData, seed_bulk_deploy
 from bench.graphql_client import BenchFailure, GraphQLClient
@@ -51,10 +51,10 @@ async def _deploy_many(client: GraphQLClient, data: BulkDeployData, apps: list[s
 
 
 async def measure(
-    database: BenchDatabase, simulator: SimulatedCluster, sizes: Sizes, *, smoke: bool, profiles: Profiles
+    database: BenchDatabase, cluster: BenchCluster, sizes: Sizes, *, smoke: bool, profiles: Profiles
 ) -> SectionResult:
     data = await seed_bulk_deploy(
-        database, simulator, sizes.bulk_apps, sizes.bulk_hibernated_share, sizes.bulk_single_deploys
+        database, cluster, sizes.bulk_apps, sizes.bulk_hibernated_share, sizes.bulk_single_deploys
     )
     single_samples: list[float] = []
     single_requests: list[int] = []
@@ -63,25 +63,26 @@ async def measure(
     many_requests: list[int] = []
     many_statements: list[int] = []
     async with hibernia_in_process(database) as hibernia:
+        concurrency = hibernia.runtime.settings.bulk_concurrency
         client = hibernia.client
         await _deploy(client, data, data.warmup[0], "team/app:0")
         await _deploy_many(client, data, data.warmup, "team/app:0")
 
         for app in data.singles:
-            with database.statements.recording() as statements, kubernetes_requests(simulator) as requests:
+            async with cost_of(database.statements, cluster) as cost:
                 seconds, _ = await timed(lambda app=app: _deploy(client, data, app, "team/app:2"))  # type: ignore[misc]
             single_samples.append(seconds)
-            single_requests.append(requests.total)
-            single_statements.append(len(statements))
+            single_requests.append(cost.kubernetes.total)
+            single_statements.append(len(cost.statements))
 
         for repeat in range(sizes.bulk_repeats):
             image = f"team/app:{repeat + 2}"
-            with database.statements.recording() as statements, kubernetes_requests(simulator) as requests:
+            async with cost_of(database.statements, cluster) as cost:
                 seconds, _ = await timed(lambda image=image: _deploy_many(client, data, data.group, image))  # type: ignore[misc]
             many_samples.append(seconds)
-            many_requests.append(requests.total)
-            many_statements.append(len(statements))
-        request_detail = requests.by_verb_and_kind
+            many_requests.append(cost.kubernetes.total)
+            many_statements.append(len(cost.statements))
+            request_detail = cost.kubernetes.by_verb_and_kind
 
         async with profiles.profile("bulk-deploy"):
             await _deploy_many(client, data, data.group, "team/app:profiled")
@@ -101,7 +102,8 @@ async def measure(
         ),
         Row(
             SECTION,
-            f"`deployMany` of {apps} ({len(data.hibernated)} hibernated, SKIP), wall (median of {many.n})",
+            f"`deployMany` of {apps} ({len(data.hibernated)} hibernated, SKIP; bulk concurrency {concurrency}), "
+            f"wall (median of {many.n})",
             ms(many.p50),
             f"one deploy {ms(single.p50)}",
             f"{many_over_one:.1f}x many/one",
@@ -123,6 +125,7 @@ async def measure(
     ]
     result.data = {
         "dataset": {"apps": apps, "hibernated": len(data.hibernated), "namespace": data.namespace},
+        "bulk_concurrency": concurrency,
         "single_deploy": {
             **single.to_json(),
             "kubernetes_requests": single_requests,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.cluster.simulator import SimulatedCluster
+from bench.cluster import BenchCluster
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,17 +50,30 @@ class KubernetesRequests:
     max_lists_per_group: int = 0
 
 
-@contextmanager
-def kubernetes_requests(simulator: SimulatedCluster) -> Iterator[KubernetesRequests]:
+@asynccontextmanager
+async def kubernetes_requests(cluster: BenchCluster) -> AsyncIterator[KubernetesRequests]:
     """Clears the simulator's log, runs the block, and fills in what the block asked for."""
-    simulator.clear_requests()
+    await cluster.clear_requests()
     seen = KubernetesRequests()
-    try:
-        yield seen
-    finally:
-        requests = simulator.requests
-        seen.total = len(requests)
-        seen.by_verb_and_kind = dict(sorted(Counter(f"{r.verb} {r.kind or r.path}" for r in requests).items()))
-        groups = Counter((r.namespace, r.kind) for r in requests if r.verb == "list")
-        seen.list_groups = len(groups)
-        seen.max_lists_per_group = max(groups.values(), default=0)
+    yield seen
+    requests = await cluster.requests()
+    seen.total = len(requests)
+    seen.by_verb_and_kind = dict(sorted(Counter(f"{r['verb']} {r['kind'] or r['path']}" for r in requests).items()))
+    groups = Counter((r["namespace"], r["kind"]) for r in requests if r["verb"] == "list")
+    seen.list_groups = len(groups)
+    seen.max_lists_per_group = max(groups.values(), default=0)
+
+
+@dataclass
+class Cost:
+    """What a block sent: SQL statements (filled as they go) and Kubernetes requests (filled at the end)."""
+
+    statements: list[Statement]
+    kubernetes: KubernetesRequests
+
+
+@asynccontextmanager
+async def cost_of(statements: StatementLog, cluster: BenchCluster) -> AsyncIterator[Cost]:
+    async with kubernetes_requests(cluster) as requests:
+        with statements.recording() as recorded:
+            yield Cost(recorded, requests)

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,12 +18,14 @@ from app.db.engine import create_engine
 from app.db.migrate import upgrade_to_head
 from bench.counting import StatementLog
 
-POSTGRES_URL_VARIABLE = "HIBERNIA_BENCH_POSTGRES_URL"
+# A PostgreSQL server the bench may create and drop databases on: its own variable, else the one the
+# test suite (and CI) uses, else the local default.
+POSTGRES_URL_VARIABLES = ("HIBERNIA_BENCH_POSTGRES_URL", "HIBERNIA_TEST_POSTGRES_URL")
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def postgres_admin_url() -> str:
-    return os.environ.get(POSTGRES_URL_VARIABLE) or DEFAULT_POSTGRES_URL
+    return next((os.environ[name] for name in POSTGRES_URL_VARIABLES if os.environ.get(name)), DEFAULT_POSTGRES_URL)
 
 
 def asyncpg_dsn(url: str) -> str:

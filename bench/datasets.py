@@ -1,5 +1,5 @@
-"""Seeding: catalog rows by bulk INSERT (not through the API: seeding is not what is measured) and
-workloads straight into the simulator's store."""
+"""Seeding: catalog rows by bulk INSERT (seeding is not what is measured) and workloads as manifests
+created in the simulated cluster."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.cluster.simulator import SimulatedCluster
+from app.cluster.simulator.manifests import cronjob_manifest, deployment_manifest, statefulset_manifest
 from app.db.models import App, AppEnvironment, Cluster, Environment, OperationLease
 from app.domain.status import AppStatus
+from bench.cluster import BenchCluster
 from bench.databases import BenchDatabase
 
 INSERT_CHUNK = 5_000
@@ -33,8 +34,8 @@ async def _insert(connection: AsyncConnection, model: Any, rows: Sequence[dict[s
         await connection.execute(insert(model), rows[start : start + INSERT_CHUNK])
 
 
-async def _simulator_cluster(connection: AsyncConnection, simulator: SimulatedCluster) -> int:
-    rows = [{"name": "sim", "server": simulator.url, "simulated": True}]
+async def _simulator_cluster(connection: AsyncConnection, cluster: BenchCluster) -> int:
+    rows = [{"name": "sim", "server": cluster.url, "simulated": True}]
     return (await _insert_returning_ids(connection, Cluster, rows))[0]
 
 
@@ -50,7 +51,7 @@ class LivePageData:
 
 
 async def seed_live_page(
-    database: BenchDatabase, simulator: SimulatedCluster, apps: int, per_app: int, namespaces: int
+    database: BenchDatabase, cluster: BenchCluster, apps: int, per_app: int, namespaces: int
 ) -> LivePageData:
     """`apps` apps, each attached to `per_app` of `namespaces` environments (one namespace each).
 
@@ -58,13 +59,13 @@ async def seed_live_page(
     (hibernated with it, except one in 3 of those: partially hibernated) and one in 12 a CronJob, so
     every kind is listed with something in it and the statuses vary.
     """
-    workloads = 0
+    manifests: list[dict[str, Any]] = []
     async with database.engine.begin() as connection:
-        cluster = await _simulator_cluster(connection, simulator)
+        cluster_id = await _simulator_cluster(connection, cluster)
         env_ids = await _insert_returning_ids(
             connection,
             Environment,
-            [{"name": f"env-{i:02d}", "cluster_id": cluster, "namespace": f"ns-{i:02d}"} for i in range(namespaces)],
+            [{"name": f"env-{i:02d}", "cluster_id": cluster_id, "namespace": f"ns-{i:02d}"} for i in range(namespaces)],
         )
         app_ids = await _insert_returning_ids(
             connection, App, [{"name": f"app-{i:03d}", "team": f"team-{i % 7}"} for i in range(apps)]
@@ -78,20 +79,22 @@ async def seed_live_page(
                 rows.append({"app_id": app_id, "environment_id": env_ids[env], "release_name": release})
                 n = index * per_app + offset
                 hibernated = n % 7 == 0
-                simulator.add_deployment(namespace, release, release, 2, hibernated_from=2 if hibernated else None)
-                workloads += 1
+                manifests.append(
+                    deployment_manifest(namespace, release, release, 2, hibernated_from=2 if hibernated else None)
+                )
                 if n % 10 == 0:
                     partial = hibernated and n % 3 == 0
                     from_ = 1 if hibernated and not partial else None
-                    simulator.add_statefulset(namespace, f"{release}-db", release, 1, hibernated_from=from_)
-                    workloads += 1
+                    manifests.append(
+                        statefulset_manifest(namespace, f"{release}-db", release, 1, hibernated_from=from_)
+                    )
                 if n % 12 == 0:
-                    simulator.add_cronjob(namespace, f"{release}-cron", release)
-                    workloads += 1
+                    manifests.append(cronjob_manifest(namespace, f"{release}-cron", release))
         ids = await _insert_returning_ids(connection, AppEnvironment, rows)
         await _insert(connection, OperationLease, [{"app_environment_id": i} for i in ids])
+    await cluster.add(manifests)
     await database.analyze()
-    return LivePageData(apps=apps, app_environments=len(ids), namespaces=namespaces, workloads=workloads)
+    return LivePageData(apps=apps, app_environments=len(ids), namespaces=namespaces, workloads=len(manifests))
 
 
 # ---- 2. filtered list at scale -------------------------------------------------------------------
@@ -173,7 +176,7 @@ class BulkDeployData:
 
 
 async def seed_bulk_deploy(
-    database: BenchDatabase, simulator: SimulatedCluster, apps: int, hibernated_share: float, singles: int
+    database: BenchDatabase, cluster: BenchCluster, apps: int, hibernated_share: float, singles: int
 ) -> BulkDeployData:
     environment, namespace = "bulk", "bulk"
     group = [f"bulk-{i:03d}" for i in range(apps)]
@@ -183,10 +186,10 @@ async def seed_bulk_deploy(
     warmup = [f"warmup-{i}" for i in range(3)]
     names = group + single_apps + warmup
     async with database.engine.begin() as connection:
-        cluster = await _simulator_cluster(connection, simulator)
+        cluster_id = await _simulator_cluster(connection, cluster)
         env_id = (
             await _insert_returning_ids(
-                connection, Environment, [{"name": environment, "cluster_id": cluster, "namespace": namespace}]
+                connection, Environment, [{"name": environment, "cluster_id": cluster_id, "namespace": namespace}]
             )
         )[0]
         app_ids = await _insert_returning_ids(connection, App, [{"name": name, "team": "bulk"} for name in names])
@@ -199,9 +202,13 @@ async def seed_bulk_deploy(
             ],
         )
         await _insert(connection, OperationLease, [{"app_environment_id": i} for i in ids])
-    for name in names:
-        simulator.add_deployment(
-            namespace, name, name, 2, image=f"team/{name}:1", hibernated_from=2 if name in hibernated else None
-        )
+    await cluster.add(
+        [
+            deployment_manifest(
+                namespace, name, name, 2, image=f"team/{name}:1", hibernated_from=2 if name in hibernated else None
+            )
+            for name in names
+        ]
+    )
     await database.analyze()
     return BulkDeployData(environment, namespace, group, hibernated, single_apps, warmup)

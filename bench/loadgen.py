@@ -1,8 +1,10 @@
 """A closed-loop HTTP load generator, run as its own process so it never shares a core's event loop
 with the server it loads: `python -m bench.loadgen URL BODY_JSON --seconds S --concurrency C`.
 
-Prints one JSON object: completed requests, errors, req/s and latency percentiles, counting only
-requests that finished inside the measured window (after the warm-up).
+Every request opens its own connection, so the workers of a multi-worker server share the load as
+they would behind a load balancer. Prints one JSON object: completed requests, errors, req/s and
+latency percentiles, counting only requests that finished inside the measured window (after the
+warm-up).
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from bench.timing import percentile
 async def run(url: str, body: bytes, seconds: float, warmup: float, concurrency: int) -> dict[str, Any]:
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    # A new connection per request: with keep-alive, the first worker to accept would keep every
+    # connection for the whole run (uvicorn's workers share one listening socket), and a second
+    # worker would sit idle. Connecting costs well under a millisecond here.
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=0)
     headers = {"content-type": "application/json"}
     async with httpx.AsyncClient(limits=limits, timeout=60) as http:
         begin = time.perf_counter() + warmup

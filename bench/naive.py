@@ -2,113 +2,71 @@
 
 This is the approach behind per-object status calls (Devtron's per-app status endpoint): for each
 app environment on the page, one LIST per workload kind with `app.kubernetes.io/instance=<release>`,
-so N app environments cost 3N Kubernetes requests. All of a page's app environments are asked at
-once, as independent resolvers would.
+so N app environments cost 3N Kubernetes requests. A page's app environments are all asked at once,
+as independent resolvers would.
 
-Only the cluster access is naive. The database reads are the same batched reads Hibernia's
-observation makes (targets, hibernation records, last deploys, last wakes), and nothing is
-recorded (Hibernia also refreshes the recorded status), so naive/Hibernia measures what batching
-the cluster requests buys, and errs in the naive variant's favour.
-
-It plugs in where Hibernia's loader does (`live_status_by_app_environment_id`), so the query, the
-schema and the response are the same.
+Only the cluster access is naive. `NaiveLiveStatusService` is Hibernia's `LiveStatusService` with
+its one cluster-reading step replaced, so the database reads, the status derivation and the
+recording are Hibernia's own, and naive/Hibernia measures exactly what batching the cluster
+requests buys. Plugged in as the runtime's live status service, it serves the same query with the
+same schema and the same answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
+import dataclasses
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from strawberry.dataloader import DataLoader
 
 from app.cluster.gateway import ClusterError
-from app.cluster.registry import ClusterRegistry
-from app.db.models import AppEnvironment, HibernationRecord
-from app.db.repositories.status import StatusRepository
-from app.db.types import utcnow
-from app.domain.status import AppStatus, RecordedHibernation
-from app.domain.status_rules import derive_status
-from app.domain.workloads import RELEASE_LABEL, Workload
-from app.main import HiberniaGraphQL
-from app.services.live_status import WORKLOAD_KINDS, LiveStatus, access_of
-from schema.context import Context
+from app.db.models import AppEnvironment
+from app.domain.workloads import RELEASE_LABEL, Workload, WorkloadKind
+from app.main import HiberniaGraphQL, Runtime
+from app.services.live_status import WORKLOAD_KINDS, LiveStatusService, access_of
+from bench.graphql_client import BenchFailure
+
+GroupKey = tuple[int, str, WorkloadKind]  # (cluster id, namespace, kind), as Hibernia groups LISTs
+Listing = list[Workload] | str
 
 
-def _recorded(row: HibernationRecord) -> RecordedHibernation:
-    return RecordedHibernation(
-        kind=row.workload_kind,
-        name=row.workload_name,
-        original_replicas=row.original_replicas,
-        original_suspend=row.original_suspend,
-        since=row.since,
-        actor=row.actor,
-    )
+class NaiveLiveStatusService(LiveStatusService):
+    async def _list_workloads(self, targets: Sequence[AppEnvironment]) -> dict[GroupKey, Listing]:
+        async def one(target: AppEnvironment, kind: WorkloadKind) -> tuple[GroupKey, Listing]:
+            environment = target.environment
+            key: GroupKey = (environment.cluster_id, environment.namespace, kind)
+            try:
+                gateway = await self.registry.gateway(access_of(environment.cluster))
+                selector = f"{RELEASE_LABEL}={target.release_name}"
+                return key, await gateway.list_workloads(environment.namespace, kind, selector)
+            except ClusterError as error:
+                return key, str(error)
+
+        # Shaped like Hibernia's batched listing (workloads per cluster, namespace and kind), so the
+        # rest of the observation is unchanged.
+        merged: dict[GroupKey, Listing] = {}
+        for key, listing in await asyncio.gather(*(one(t, kind) for t in targets for kind in WORKLOAD_KINDS)):
+            if isinstance(listing, str):
+                merged[key] = listing
+            else:
+                found = merged.setdefault(key, [])
+                if isinstance(found, list):
+                    found.extend(listing)
+        return merged
 
 
-async def _observe_one(
-    registry: ClusterRegistry,
-    target: AppEnvironment,
-    records: Sequence[HibernationRecord],
-    last_deploy: datetime | None,
-    last_wake: datetime | None,
-    now: datetime,
-) -> LiveStatus:
-    selector = f"{RELEASE_LABEL}={target.release_name}"
-    workloads: list[Workload] = []
-    error: str | None = None
-    try:
-        gateway = await registry.gateway(access_of(target.environment.cluster))
-        listings = await asyncio.gather(
-            *(gateway.list_workloads(target.environment.namespace, kind, selector) for kind in WORKLOAD_KINDS)
-        )
-        for listing in listings:
-            workloads.extend(listing)
-    except ClusterError as exc:
-        error = str(exc)
-    wake_started_at = last_wake if last_wake and (last_deploy is None or last_wake >= last_deploy) else None
-    derived = derive_status(
-        workloads=workloads,
-        ever_deployed=last_deploy is not None or target.status is not AppStatus.NOT_DEPLOYED,
-        hibernation={(r.workload_kind, r.workload_name): _recorded(r) for r in records},
-        cluster_error=error,
-        wake_started_at=wake_started_at,
-        now=now,
-    )
-    return LiveStatus(target.id, derived, now)
-
-
-def naive_live_status_loader(
-    session_factory: async_sessionmaker[AsyncSession], registry: ClusterRegistry
-) -> DataLoader[int, LiveStatus]:
-    async def load(ids: list[int]) -> list[LiveStatus]:
-        async with session_factory() as session:
-            repository = StatusRepository(session)
-            targets = {row.id: row for row in await repository.targets(ids)}
-            records = await repository.hibernation_records(ids)
-            deploys = await repository.last_deploys(ids)
-            wakes = await repository.last_wakes(ids)
-        now = utcnow()
-        return list(
-            await asyncio.gather(
-                *(
-                    _observe_one(registry, targets[i], records.get(i, []), deploys.get(i), wakes.get(i), now)
-                    for i in ids
-                )
-            )
-        )
-
-    return DataLoader(load_fn=load)
+def naive_runtime(runtime: Runtime) -> Runtime:
+    """The runtime with its live status service made naive (same state, one method different)."""
+    if not hasattr(LiveStatusService, "_list_workloads"):
+        raise BenchFailure("LiveStatusService._list_workloads is gone: update bench/naive.py to the new code")
+    service = copy.copy(runtime.services.live_status)
+    service.__class__ = NaiveLiveStatusService
+    services = dataclasses.replace(runtime.services, live_status=service)
+    return dataclasses.replace(runtime, services=services)
 
 
 class NaiveGraphQL(HiberniaGraphQL):
-    """Hibernia's GraphQL view with the naive live status loader."""
+    """Hibernia's GraphQL view over the naive runtime."""
 
-    async def get_context(self, request: Any, response: Any) -> Context:
-        context = await super().get_context(request, response)
-        context.loaders.live_status_by_app_environment_id = naive_live_status_loader(
-            context.session_factory, self.runtime.registry
-        )
-        return context
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(naive_runtime(runtime))

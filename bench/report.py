@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,15 +31,10 @@ class SectionResult:
     title: str
     rows: list[Row] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
 
     @property
     def verdicts(self) -> list[Verdict]:
         return [row.verdict for row in self.rows if row.verdict is not None]
-
-
-def _target_text(verdict: Verdict) -> str:
-    return verdict.description
 
 
 def table(sections: list[SectionResult]) -> str:
@@ -46,7 +42,7 @@ def table(sections: list[SectionResult]) -> str:
     lines = [header, "|---|---|---|---|---|---|---|"]
     for section in sections:
         for row in section.rows:
-            target = _target_text(row.verdict) if row.verdict else ""
+            target = row.verdict.description if row.verdict else ""
             result = row.verdict.cell if row.verdict else ""
             lines.append(
                 f"| {row.section} | {row.measure} | {row.value} | {row.compared} | {row.ratio} | {target} | {result} |"
@@ -67,17 +63,11 @@ def write_json(
         "machine": {
             "python": platform.python_version(),
             "platform": platform.platform(),
-            "cpus": _cpus(),
+            "cpus": os.cpu_count(),
         },
-        "sections": {s.key: {"title": s.title, "data": s.data, "notes": s.notes} for s in sections},
+        "sections": {s.key: {"title": s.title, "data": s.data} for s in sections},
         "targets": [v.to_json() for s in sections for v in s.verdicts],
         "table": table(sections),
     }
     path.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
     return path
-
-
-def _cpus() -> int | None:
-    import os
-
-    return os.cpu_count()

@@ -49,16 +49,20 @@ def _free_port() -> int:
         return port
 
 
-def _tail(log: Path) -> str:
-    return log.read_text(errors="replace")[-2000:]
+def _tail(log: Path, size: int = 2000) -> str:
+    return log.read_text(errors="replace")[-size:]
 
 
-async def _wait_ready(url: str, process: asyncio.subprocess.Process, log: Path) -> None:
+async def _wait_ready(url: str, workers: int, process: asyncio.subprocess.Process, log: Path) -> None:
+    """Until every worker has started (uvicorn logs it once per worker) and the page answers."""
     deadline = time.monotonic() + 60
     async with httpx.AsyncClient(timeout=2) as http:
         while time.monotonic() < deadline:
             if process.returncode is not None:
                 raise BenchFailure(f"the server exited with {process.returncode}: {_tail(log)}")
+            if _tail(log, 100_000).count("Application startup complete") < workers:
+                await asyncio.sleep(0.1)
+                continue
             with contextlib.suppress(httpx.HTTPError):
                 if (await http.get(f"{url}/healthz")).status_code == 200:
                     answer = (await http.post(f"{url}/graphql", json={"query": PAGE})).json()
@@ -87,13 +91,15 @@ async def _one(database: BenchDatabase, workers: int, sizes: Sizes, work_dir: Pa
     log = work_dir / f"server-{workers}.log"
     env = {**os.environ, **bench_settings(database.url), "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    # Log level info: uvicorn says when each worker has started. Hibernia's own request log is not
+    # configured by create_app() (`hibernia serve` does that), so it stays quiet.
+    command += ["--port", str(port), "--workers", str(workers), "--log-level", "info", "--no-access-log"]
     with log.open("wb") as output:
         server = await asyncio.create_subprocess_exec(
             *command, cwd=ROOT, env=env, stdout=output, stderr=output, start_new_session=True
         )
     try:
-        await _wait_ready(url, server, log)
+        await _wait_ready(url, workers, server, log)
         loadgen = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
