@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, TypeVar
 
 import strawberry
 from strawberry import relay
+from strawberry.dataloader import DataLoader
 
 from app.db import models
 from schema.context import Info
@@ -16,6 +17,16 @@ from schema.history import Deployment, Hibernation, Transition
 from schema.live_status import AppEnvironmentStatus
 from schema.pagination import DEFAULT_PAGE_SIZE, Connection, history_connection, node_keys
 from schema.visibility import visible_app
+
+RowT = TypeVar("RowT")
+NodeT = TypeVar("NodeT")
+
+
+async def _load(loader: DataLoader[int, RowT | None], key: int, to_node: Callable[[RowT], NodeT]) -> NodeT:
+    row = await loader.load(key)
+    assert row is not None, "rows reference each other with foreign keys"
+    return to_node(row)
+
 
 _FIRST = "How many rows to return, 1 to 100 (default 20)."
 _AFTER = "Return rows after this cursor (a previous page's `pageInfo.endCursor`)."
@@ -162,16 +173,19 @@ class AppEnvironment(relay.Node):
         return Hibernation.from_rows(await info.context.loaders.hibernation_records_by_app_environment_id.load(self.id))
 
     @strawberry.field(description="The app.")
-    async def app(self, info: Info) -> App:
-        row = self.loaded_app or await info.context.loaders.app_by_id.load(self.app_id)
-        assert row is not None, "app environments reference apps with a foreign key"
-        return App.from_row(row)
+    def app(self, info: Info) -> App:
+        # Synchronous when the row came with the page (the common case): no coroutine per row.
+        if self.loaded_app is not None:
+            return App.from_row(self.loaded_app)
+        return _load(info.context.loaders.app_by_id, self.app_id, App.from_row)  # type: ignore[return-value]
 
     @strawberry.field(description="The environment.")
-    async def environment(self, info: Info) -> Environment:
-        row = self.loaded_environment or await info.context.loaders.environment_by_id.load(self.environment_id)
-        assert row is not None, "app environments reference environments with a foreign key"
-        return Environment.from_row(row)
+    def environment(self, info: Info) -> Environment:
+        if self.loaded_environment is not None:
+            return Environment.from_row(self.loaded_environment)
+        return _load(  # type: ignore[return-value]
+            info.context.loaders.environment_by_id, self.environment_id, Environment.from_row
+        )
 
     @classmethod
     def from_row(cls, row: models.AppEnvironment, *, app: models.App | None = None, environment: Any = None) -> Self:

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, literal, tuple_
+from sqlalchemy import ColumnElement, Select, and_, literal, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import TypeDecorator
 
@@ -43,7 +43,10 @@ def _after_condition(
         return single
     left, right = tuple_(*columns), tuple_(*(literal(v, c.type) for v, c in zip(key, columns, strict=True)))
     condition: ColumnElement[bool] = left > right if direction is SortDirection.ASC else left < right
-    return condition
+    # The row comparison is exact but, when its columns span tables, no index can serve it; the
+    # implied bound on the leading column can, so the scan starts at the cursor, not at the top.
+    leading: ColumnElement[bool] = columns[0] >= key[0] if direction is SortDirection.ASC else columns[0] <= key[0]
+    return and_(leading, condition)
 
 
 def paginate(
