@@ -3,41 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
+from app.db.scratch import Statement, StatementLog
 from bench.cluster import BenchCluster
 
-
-@dataclass(frozen=True, slots=True)
-class Statement:
-    sql: str
-    parameters: Any
-
-
-@dataclass
-class StatementLog:
-    """A `before_cursor_execute` listener: records the statements an engine sends while active."""
-
-    statements: list[Statement] = field(default_factory=list)
-    active: bool = False
-
-    def __call__(
-        self, _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _executemany: bool
-    ) -> None:
-        if self.active:
-            self.statements.append(Statement(statement, parameters))
-
-    @contextmanager
-    def recording(self) -> Iterator[list[Statement]]:
-        self.statements = []
-        self.active = True
-        try:
-            yield self.statements
-        finally:
-            self.active = False
+__all__ = ["KubernetesRequests", "Statement", "StatementLog", "kubernetes_requests"]
 
 
 @dataclass

@@ -103,7 +103,7 @@ async def test_queries_by_name_and_node_id(graphql: GraphQLClient) -> None:
     await create_catalog(graphql, environments={"dev": "team-dev"}, apps={"web": ("core", ["dev"])})
 
     data = await graphql.query(
-        """{ app(name: "web") { id name team environments { id environment { id name cluster { name } } } }
+        """{ app(name: "web") { id name team environments { id app { name } environment { id name cluster { name } } } }
              missing: app(name: "nope") { id }
              environment(name: "dev") { name namespace }
              environments { name }
@@ -118,6 +118,7 @@ async def test_queries_by_name_and_node_id(graphql: GraphQLClient) -> None:
         {"a": app["id"], "ae": app["environments"][0]["id"], "e": app["environments"][0]["environment"]["id"]},
     )
 
+    assert app["environments"][0]["app"] == {"name": "web"}  # loaded through the loader, not the page
     assert data["missing"] is None
     assert data["environment"] == {"name": "dev", "namespace": "team-dev"}
     assert data["environments"] == [{"name": "dev"}]
