@@ -45,14 +45,16 @@ async def pending_model_changes(engine: AsyncEngine) -> list[object]:
         return await connection.run_sync(_compare)
 
 
-async def is_at_head(engine: AsyncEngine) -> bool:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-
+async def _current_revision(engine: AsyncEngine) -> str | None:
     def _current(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
     async with engine.connect() as connection:
-        return await connection.run_sync(_current) == head
+        return await connection.run_sync(_current)
+
+
+async def is_at_head(engine: AsyncEngine) -> bool:
+    return await _current_revision(engine) == ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 async def is_behind_head(engine: AsyncEngine) -> bool:
@@ -62,12 +64,7 @@ async def is_behind_head(engine: AsyncEngine) -> bool:
     behind: migrations are written to stay backward-compatible for one release.
     """
     script = ScriptDirectory.from_config(alembic_config())
-
-    def _current(connection: Connection) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
-
-    async with engine.connect() as connection:
-        current = await connection.run_sync(_current)
+    current = await _current_revision(engine)
     if current == script.get_current_head():
         return False
     if current is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -46,9 +45,6 @@ class Principal:
         if action not in _ALLOWED[self.role]:
             return False
         return self.environments is None if environment is None else self.sees(environment)
-
-    def visible(self, environments: Iterable[str]) -> list[str]:
-        return [e for e in environments if self.sees(e)]
 
 
 class Forbidden(HiberniaError):

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import App, AppEnvironment, Cluster, Environment
 from app.db.repositories.catalog import CatalogRepository
-from app.domain.errors import HiberniaError, InvalidInput, InvalidInputs, NotFound
+from app.domain.errors import ErrorCode, HiberniaError, InvalidInput, InvalidInputs, NotFound
 from app.domain.names import RELEASE_NAME_MAX, validate_dns_label
 
 MAX_REPLICAS = 1000
@@ -172,6 +172,19 @@ class CatalogService:
         found = {e.name: e for e in await self.repository.environments_by_names(names)} if names else {}
         errors.extend(NotFound("Environment", n, field="environments") for n in names if n not in found)
         return [found[n] for n in names if n in found]
+
+
+async def missing_attachment(catalog: CatalogRepository, app_name: str, environment_name: str) -> HiberniaError:
+    """Why no app environment matches these names: the app, the environment, or the attachment is missing."""
+    if await catalog.app_by_name(app_name) is None:
+        return NotFound("App", app_name, field="app")
+    if await catalog.environment_by_name(environment_name) is None:
+        return NotFound("Environment", environment_name, field="environment")
+    return HiberniaError(
+        ErrorCode.NOT_FOUND,
+        f"App '{app_name}' is not attached to environment '{environment_name}'; attach it first.",
+        field="environment",
+    )
 
 
 def _try(errors: list[HiberniaError], check: Callable[[], object]) -> None:

@@ -20,6 +20,7 @@ from app.domain.errors import ErrorCode, HiberniaError, InvalidInput, NotFound
 from app.domain.status import AppStatus, DerivedStatus
 from app.domain.status_rules import derive_status
 from app.domain.workloads import RELEASE_LABEL, Workload, WorkloadKind
+from app.services.catalog import missing_attachment
 
 logger = logging.getLogger("hibernia.status")
 
@@ -120,15 +121,7 @@ class LiveStatusService:
             catalog = CatalogRepository(session)
             row = await catalog.app_environment(app_name, environment_name)
             if row is None:
-                if await catalog.app_by_name(app_name) is None:
-                    raise NotFound("App", app_name, field="app")
-                if await catalog.environment_by_name(environment_name) is None:
-                    raise NotFound("Environment", environment_name, field="environment")
-                raise HiberniaError(
-                    ErrorCode.NOT_FOUND,
-                    f"App '{app_name}' is not attached to environment '{environment_name}'; attach it first.",
-                    field="environment",
-                )
+                raise await missing_attachment(catalog, app_name, environment_name)
         return (await self.observe([row.id], actor=actor))[row.id]
 
     async def observe_group(

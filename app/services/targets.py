@@ -8,15 +8,16 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.cluster.gateway import ClusterError, ClusterGateway, ClusterUnavailable, InvalidWorkload, WorkloadConflict
+from app.cluster.gateway import ClusterError, ClusterGateway, ClusterUnavailable, InvalidWorkload
 from app.cluster.registry import ClusterRegistry
 from app.db.models import AppEnvironment, HibernationRecord, TransitionCause
 from app.db.repositories.catalog import CatalogRepository
 from app.db.repositories.status import StatusRepository
-from app.domain.errors import ErrorCode, HiberniaError, NotFound
+from app.domain.errors import ErrorCode, HiberniaError
 from app.domain.status import DerivedStatus
 from app.domain.status_rules import derive_status
 from app.domain.workloads import RELEASE_LABEL, Workload
+from app.services.catalog import missing_attachment
 from app.services.live_status import WORKLOAD_KINDS, LiveStatus, access_of
 from app.services.release_reads import current_batcher
 
@@ -80,19 +81,10 @@ class TargetAccess:
 
     async def resolve(self, app_name: str, environment_name: str) -> Target:
         async with self.session_factory() as session:
-            catalog = CatalogRepository(session)
             rows = await StatusRepository(session).targets_by_names(app_name, environment_name)
-            if rows:
-                return Target(rows[0])
-            if await catalog.app_by_name(app_name) is None:
-                raise NotFound("App", app_name, field="app")
-            if await catalog.environment_by_name(environment_name) is None:
-                raise NotFound("Environment", environment_name, field="environment")
-        raise HiberniaError(
-            ErrorCode.NOT_FOUND,
-            f"App '{app_name}' is not attached to environment '{environment_name}'; attach it first.",
-            field="environment",
-        )
+            if not rows:
+                raise await missing_attachment(CatalogRepository(session), app_name, environment_name)
+        return Target(rows[0])
 
     async def gateway(self, target: Target) -> ClusterGateway:
         return await self.registry.gateway(access_of(target.row.environment.cluster))
@@ -145,6 +137,3 @@ class TargetAccess:
             target.id, derived.status, derived.reason, cause=cause, actor=actor, at=at, woke=woke
         )
         return LiveStatus(target.id, derived, at)
-
-
-__all__ = ["MAX_CONFLICT_RETRIES", "Target", "TargetAccess", "WorkloadConflict"]

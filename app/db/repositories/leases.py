@@ -51,6 +51,3 @@ class LeaseRepository:
             .values(holder=None, operation=None, actor=None, acquired_at=None, expires_at=None)
             .execution_options(synchronize_session=False)
         )
-
-    async def held(self) -> list[OperationLease]:
-        return list(await self.session.scalars(select(OperationLease).where(OperationLease.holder.is_not(None))))

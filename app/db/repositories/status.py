@@ -112,12 +112,6 @@ class StatusRepository:
         await self.session.flush()
         return previous is not status
 
-    async def target_ids_in(self, environment_id: int, app_names: Sequence[str] | None) -> list[int]:
-        query = select(AppEnvironment.id).where(AppEnvironment.environment_id == environment_id)
-        if app_names is not None:
-            query = query.join(AppEnvironment.app).where(App.name.in_(app_names))
-        return list(await self.session.scalars(query.order_by(AppEnvironment.id)))
-
     async def all_target_ids(self) -> list[int]:
         """Every app environment, grouped by environment so a batch shares namespaces."""
         query = select(AppEnvironment.id).order_by(AppEnvironment.environment_id, AppEnvironment.id)
