@@ -16,8 +16,9 @@ means a well-formed patch does not apply to the object (answered 422).
 
 from __future__ import annotations
 
-import copy
 from typing import Any
+
+from app.cluster.simulator.json_tree import clone
 
 MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
@@ -73,8 +74,8 @@ def apply_patch(content_type: str, target: dict[str, Any], patch: Any) -> dict[s
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7386: returns a new document; neither argument is modified."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result: dict[str, Any] = copy.deepcopy(target) if isinstance(target, dict) else {}
+        return clone(patch)
+    result: dict[str, Any] = clone(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
@@ -95,18 +96,18 @@ def _smp_value(target: Any, patch: Any, field: str | None) -> Any:
         return _smp_list(target, patch, MERGE_KEYS[field])
     if isinstance(patch, list) and field in MERGE_KEYS:
         return _smp_list([], patch, MERGE_KEYS[field])
-    return copy.deepcopy(patch)
+    return clone(patch)
 
 
 def _smp_map(target: Any, patch: dict[str, Any]) -> dict[str, Any]:
     directive = patch.get("$patch")
     if directive == "replace":
-        return {k: copy.deepcopy(v) for k, v in patch.items() if not k.startswith("$")}
+        return {k: clone(v) for k, v in patch.items() if not k.startswith("$")}
     if directive == "delete":
         return {}
     if directive is not None:
         raise PatchFormatError(f"unknown patch directive $patch: {directive!r}")
-    result: dict[str, Any] = copy.deepcopy(target) if isinstance(target, dict) else {}
+    result: dict[str, Any] = clone(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
         if key.startswith("$"):
             continue
@@ -118,12 +119,12 @@ def _smp_map(target: Any, patch: dict[str, Any]) -> dict[str, Any]:
 
 
 def _smp_list(target: list[Any], patch: list[Any], merge_key: str) -> list[Any]:
-    result = copy.deepcopy(target)
+    result = clone(target)
     for item in patch:
         if not isinstance(item, dict):
             raise PatchConflictError(f"the list items merged by {merge_key!r} must be objects, got {item!r}")
         if item.get("$patch") == "replace":
-            return [copy.deepcopy({k: v for k, v in i.items() if not k.startswith("$")}) for i in patch]
+            return [clone({k: v for k, v in i.items() if not k.startswith("$")}) for i in patch]
         if merge_key not in item:
             raise PatchConflictError(f"map: {item!r} does not contain declared merge key: {merge_key}")
         key_value = item[merge_key]
@@ -211,7 +212,7 @@ def _add(document: Any, path: str, value: Any) -> Any:
 
 def json_patch(target: Any, operations: list[Any]) -> Any:
     """RFC 6902 on a copy of `target`."""
-    document = copy.deepcopy(target)
+    document = clone(target)
     for operation in operations:
         if not isinstance(operation, dict) or "op" not in operation or "path" not in operation:
             raise PatchFormatError(f"invalid JSON patch operation {operation!r}")
@@ -219,19 +220,19 @@ def json_patch(target: Any, operations: list[Any]) -> Any:
         if op in ("add", "replace", "test") and "value" not in operation:
             raise PatchFormatError(f"JSON patch operation {op!r} needs a value")
         if op == "add":
-            document = _add(document, path, copy.deepcopy(operation["value"]))
+            document = _add(document, path, clone(operation["value"]))
         elif op == "remove":
             _remove(document, path)
         elif op == "replace":
             _get(document, path)
             if _pointer(path):
                 _remove(document, path)
-            document = _add(document, path, copy.deepcopy(operation["value"]))
+            document = _add(document, path, clone(operation["value"]))
         elif op == "move":
             value = _remove(document, operation.get("from", ""))
             document = _add(document, path, value)
         elif op == "copy":
-            value = copy.deepcopy(_get(document, operation.get("from", "")))
+            value = clone(_get(document, operation.get("from", "")))
             document = _add(document, path, value)
         elif op == "test":
             if _get(document, path) != operation["value"]:

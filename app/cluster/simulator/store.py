@@ -12,7 +12,6 @@ from the stored one, or a patch that results in such a `resourceVersion`, fails 
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import secrets
 import uuid
@@ -23,6 +22,7 @@ from typing import Any
 
 from app.cluster.simulator import errors
 from app.cluster.simulator.defaults import apply_defaults
+from app.cluster.simulator.json_tree import clone
 from app.cluster.simulator.patches import PatchConflictError, PatchFormatError, apply_patch
 from app.cluster.simulator.resources import RESOURCE_TYPES, ResourceType
 from app.cluster.simulator.selectors import (
@@ -96,11 +96,11 @@ class ObjectStore:
         return obj
 
     def get(self, rt: ResourceType, namespace: str, name: str) -> dict[str, Any]:
-        return copy.deepcopy(self._stored(rt, namespace, name))
+        return clone(self._stored(rt, namespace, name))
 
     def find(self, rt: ResourceType, namespace: str, name: str) -> dict[str, Any] | None:
         obj = self._objects[rt].get((namespace, name))
-        return copy.deepcopy(obj) if obj is not None else None
+        return clone(obj) if obj is not None else None
 
     def list(
         self,
@@ -140,7 +140,7 @@ class ObjectStore:
                     json.dumps({"start": [last["namespace"], last["name"]]}).encode()
                 ).decode()
                 break
-            items.append(copy.deepcopy(obj))
+            items.append(clone(obj))
         return items, self.resource_version, next_token
 
     # ---- writes ------------------------------------------------------------------------------
@@ -173,10 +173,10 @@ class ObjectStore:
         self._revision += 1
         metadata["resourceVersion"] = str(self._revision)
         self._objects[rt][(namespace, name)] = new
-        event = ChangeEvent(rt, namespace, name, copy.deepcopy(new), spec_changed, by_controller)
+        event = ChangeEvent(rt, namespace, name, clone(new), spec_changed, by_controller)
         for listener in list(self._listeners):
             listener(event)
-        return copy.deepcopy(new)
+        return clone(new)
 
     @staticmethod
     def _check_identity(rt: ResourceType, body: dict[str, Any], namespace: str, name: str) -> None:
@@ -200,7 +200,7 @@ class ObjectStore:
 
     def create(self, rt: ResourceType, namespace: str, body: Any) -> dict[str, Any]:
         check_types(rt, body)
-        obj = copy.deepcopy(body)
+        obj = clone(body)
         metadata = _metadata(obj)
         if metadata.get("namespace") not in (None, "", namespace):
             raise errors.bad_request(
@@ -235,21 +235,21 @@ class ObjectStore:
         """PUT on the main resource: the status is kept from the stored object."""
         check_types(rt, body)
         stored = self._stored(rt, namespace, name)
-        new = copy.deepcopy(body)
+        new = clone(body)
         self._check_identity(rt, new, namespace, name)
         self._check_precondition(rt, new, stored)
         new = self._updated_object(stored, new)
-        new["status"] = copy.deepcopy(stored.get("status", {}))
+        new["status"] = clone(stored.get("status", {}))
         return self._commit(rt, namespace, new, stored)
 
     def replace_status(self, rt: ResourceType, namespace: str, name: str, body: Any) -> dict[str, Any]:
         """PUT on /status: only the status changes."""
         check_types(rt, body)
         stored = self._stored(rt, namespace, name)
-        incoming = copy.deepcopy(body)
+        incoming = clone(body)
         self._check_identity(rt, incoming, namespace, name)
         self._check_precondition(rt, incoming, stored)
-        new = copy.deepcopy(stored)
+        new = clone(stored)
         new["status"] = incoming.get("status") or {}
         return self._commit(rt, namespace, new, stored, status_only=True)
 
@@ -274,11 +274,11 @@ class ObjectStore:
         self._check_identity(rt, patched, namespace, name)
         self._check_precondition(rt, patched, stored)
         if status_only:
-            new = copy.deepcopy(stored)
+            new = clone(stored)
             new["status"] = patched.get("status") or {}
         else:
             new = self._updated_object(stored, patched)
-            new["status"] = copy.deepcopy(stored.get("status", {}))
+            new["status"] = clone(stored.get("status", {}))
         return self._commit(rt, namespace, new, stored, status_only=status_only)
 
     def delete(self, rt: ResourceType, namespace: str, name: str, options: Any = None) -> dict[str, Any]:
@@ -359,13 +359,13 @@ class ObjectStore:
                 name,
                 [errors.Cause("spec.replicas", f"Invalid value: {replicas}: must be greater than or equal to 0")],
             )
-        new = copy.deepcopy(stored)
+        new = clone(stored)
         new["spec"]["replicas"] = replicas
         return self.scale_of(self._commit(rt, namespace, new, stored))
 
     def replace_scale(self, rt: ResourceType, namespace: str, name: str, body: Any) -> dict[str, Any]:
         self._require_scale(rt)
-        return self._write_scale(rt, namespace, name, copy.deepcopy(body))
+        return self._write_scale(rt, namespace, name, clone(body))
 
     def patch_scale(self, rt: ResourceType, namespace: str, name: str, content_type: str, patch: Any) -> dict[str, Any]:
         self._require_scale(rt)
@@ -385,13 +385,13 @@ class ObjectStore:
     def write_status(self, rt: ResourceType, namespace: str, name: str, status: dict[str, Any]) -> dict[str, Any]:
         """Replace the status unconditionally, as a controller does (no event for the controller)."""
         stored = self._stored(rt, namespace, name)
-        new = copy.deepcopy(stored)
-        new["status"] = copy.deepcopy(status)
+        new = clone(stored)
+        new["status"] = clone(status)
         return self._commit(rt, namespace, new, stored, by_controller=True, status_only=True)
 
     def write_spec_field(self, rt: ResourceType, namespace: str, name: str, field: str, value: Any) -> dict[str, Any]:
         """Set one spec field as a controller does (the HPA setting replicas)."""
         stored = self._stored(rt, namespace, name)
-        new = copy.deepcopy(stored)
+        new = clone(stored)
         new.setdefault("spec", {})[field] = value
         return self._commit(rt, namespace, new, stored, by_controller=True)
