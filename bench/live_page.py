@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.db.models import AppEnvironment
 from app.db.repositories.status import StatusRepository
-from app.services.live_status import WORKLOAD_KINDS, access_of, release_selector
+from app.services.live_status import WORKLOAD_KINDS, access_of, read_releases
 from bench import targets
 from bench.cluster import BenchCluster
 from bench.counting import KubernetesRequests, cost_of
@@ -70,11 +70,7 @@ async def _parts(hibernia: InProcessHibernia) -> dict[str, Callable[[], Awaitabl
 
     async def lists() -> None:
         await asyncio.gather(
-            *(
-                gateway.list_workloads(namespace, kind, release_selector(sorted(names)))
-                for namespace, names in releases.items()
-                for kind in WORKLOAD_KINDS
-            )
+            *(read_releases(gateway, namespace, sorted(names)) for namespace, names in releases.items())
         )
 
     async def observe() -> None:

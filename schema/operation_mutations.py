@@ -174,10 +174,20 @@ class OperationMutation:
     async def deploy_many(
         self, info: Info, input: Annotated[DeployManyInput, strawberry.argument(description=_INPUT)]
     ) -> BulkPayload:
-        policy = _policy(input.on_hibernated)
-        return await _bulk(
-            info, input.environment, input.apps, lambda app: _deploy(info, app, input.environment, input.image, policy)
-        )
+        policy, actor = _policy(input.on_hibernated), info.context.actor
+
+        async def batch(apps: list[str]) -> dict[str, SingleResult]:
+            results = await info.context.services.deploy.deploy_many(
+                input.environment, apps, input.image, on_hibernated=policy, actor=actor
+            )
+            return {app: SingleResult(r.outcome, r.deployment, r.status, r.errors) for app, r in results.items()}
+
+        try:
+            require_action(info, Action.OPERATE, input.environment)
+            items = await info.context.services.bulk.run_batch(input.environment, input.apps, batch)
+        except (HiberniaError, InvalidInputs) as error:
+            return BulkPayload(results=[], errors=operation_errors(error))
+        return BulkPayload(results=[_bulk_result(item) for item in items], errors=[])
 
     @strawberry.mutation(description="Hibernate an app group; per-app results, in input order.")
     async def hibernate_many(

@@ -48,6 +48,32 @@ class BulkService:
         self, environment: str, apps: Sequence[str], operation: Callable[[str], Awaitable[SingleResult]]
     ) -> list[BulkItem]:
         """Runs `operation` for each app; results in input order, one app's failure never another's."""
+        await self._check(environment, apps)
+        semaphore = asyncio.Semaphore(self.concurrency)
+
+        async def one(app: str) -> SingleResult:
+            async with semaphore:
+                return await operation(app)
+
+        with batched_release_reads():
+            # The tasks start inside the block, so they share one batcher (context is copied at start).
+            unique = list(dict.fromkeys(apps))
+            done = await asyncio.gather(*(_guarded(app, one(app)) for app in unique))
+        return _in_input_order(apps, dict(zip(unique, done, strict=True)))
+
+    async def run_batch(
+        self,
+        environment: str,
+        apps: Sequence[str],
+        operation: Callable[[list[str]], Awaitable[dict[str, SingleResult]]],
+    ) -> list[BulkItem]:
+        """Hands all apps to one batched `operation` (which isolates apps itself); results in input order."""
+        await self._check(environment, apps)
+        unique = list(dict.fromkeys(apps))
+        results = await operation(unique)
+        return _in_input_order(apps, {app: _item(app, results[app]) for app in unique})
+
+    async def _check(self, environment: str, apps: Sequence[str]) -> None:
         if not apps:
             raise InvalidInput("Give at least one app.", field="apps")
         if len(apps) > MAX_BULK_APPS:
@@ -55,36 +81,35 @@ class BulkService:
         async with self.session_factory() as session:
             if await CatalogRepository(session).environment_by_name(environment) is None:
                 raise NotFound("Environment", environment, field="environment")
-        semaphore = asyncio.Semaphore(self.concurrency)
-        seen: set[str] = set()
-
-        async def one(app: str) -> BulkItem:
-            async with semaphore:
-                try:
-                    result = await operation(app)
-                except InvalidInputs as error:
-                    return BulkItem(app, OperationOutcome.FAILED, errors=list(error.errors))
-                except HiberniaError as error:
-                    return BulkItem(app, OperationOutcome.FAILED, errors=[error])
-                except Exception:
-                    request_id = current_request_id()
-                    logger.exception("bulk operation failed for app %s (request %s)", app, request_id)
-                    message = f"Unexpected error; it was logged with request id {request_id}."
-                    return BulkItem(app, OperationOutcome.FAILED, errors=[HiberniaError(ErrorCode.INTERNAL, message)])
-                return BulkItem(app, result.outcome, result.deployment, result.status, result.errors)
-
-        tasks: list[Awaitable[BulkItem]] = []
-        for app in apps:
-            if app in seen:
-                duplicate = InvalidInput(f"App '{app}' is listed more than once; it runs once.", field="apps")
-                tasks.append(_ready(BulkItem(app, OperationOutcome.SKIPPED, errors=[duplicate])))
-            else:
-                seen.add(app)
-                tasks.append(one(app))
-        with batched_release_reads():
-            # The tasks start inside the block, so they share one batcher (context is copied at start).
-            return list(await asyncio.gather(*(asyncio.ensure_future(t) for t in tasks)))
 
 
-async def _ready(item: BulkItem) -> BulkItem:
-    return item
+def _item(app: str, result: SingleResult) -> BulkItem:
+    return BulkItem(app, result.outcome, result.deployment, result.status, result.errors)
+
+
+async def _guarded(app: str, work: Awaitable[SingleResult]) -> BulkItem:
+    try:
+        return _item(app, await work)
+    except InvalidInputs as error:
+        return BulkItem(app, OperationOutcome.FAILED, errors=list(error.errors))
+    except HiberniaError as error:
+        return BulkItem(app, OperationOutcome.FAILED, errors=[error])
+    except Exception:
+        request_id = current_request_id()
+        logger.exception("bulk operation failed for app %s (request %s)", app, request_id)
+        message = f"Unexpected error; it was logged with request id {request_id}."
+        return BulkItem(app, OperationOutcome.FAILED, errors=[HiberniaError(ErrorCode.INTERNAL, message)])
+
+
+def _in_input_order(apps: Sequence[str], done: dict[str, BulkItem]) -> list[BulkItem]:
+    """One item per app given; an app listed again runs once and its repeats say so."""
+    items: list[BulkItem] = []
+    seen: set[str] = set()
+    for app in apps:
+        if app in seen:
+            duplicate = InvalidInput(f"App '{app}' is listed more than once; it runs once.", field="apps")
+            items.append(BulkItem(app, OperationOutcome.SKIPPED, errors=[duplicate]))
+        else:
+            seen.add(app)
+            items.append(done[app])
+    return items

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.cluster.gateway import (
+    ClusterError,
     ClusterGateway,
     ClusterUnavailable,
     InvalidWorkload,
@@ -17,16 +19,18 @@ from app.cluster.gateway import (
 )
 from app.config import Settings
 from app.db.models import Deployment, DeploymentOutcome, HibernationRecord, TransitionCause
-from app.db.repositories.deployments import INTERRUPTED, DeploymentRepository
+from app.db.repositories.deployments import INTERRUPTED, DeploymentRepository, Finished
 from app.db.repositories.hibernation_records import HibernationRecordRepository
+from app.db.repositories.status import LeftBehind, StatusRepository
 from app.db.types import utcnow
 from app.domain.errors import ErrorCode, HiberniaError
 from app.domain.operations import HibernatedPolicy, OperationOutcome, hibernated_explanation, validate_image
 from app.domain.status import HIBERNATED_STATUSES, DerivedStatus
 from app.domain.workloads import HIBERNATION_ANNOTATION, RELEASE_LABEL, Workload, WorkloadKind
+from app.request_context import current_request_id
 from app.services.hibernation import HibernationService
 from app.services.leases import LeaseManager
-from app.services.live_status import LiveStatus
+from app.services.live_status import LiveStatus, read_releases
 from app.services.targets import (
     MAX_CONFLICT_RETRIES,
     Target,
@@ -45,6 +49,27 @@ class DeployResult:
     deployment: Deployment | None = None
     status: LiveStatus | None = None
     errors: list[HiberniaError] = field(default_factory=list)
+
+
+@dataclass
+class _Decided:
+    """What one app's deploy did, and the status it leaves, before the batch records it."""
+
+    outcome: OperationOutcome
+    errors: list[HiberniaError] = field(default_factory=list)
+    leaves: DerivedStatus | None = None  # to record as this deploy's status
+    recorded: LiveStatus | None = None  # recorded already (by a wake that failed)
+    woke: bool = False
+    stale_records: list[int] = field(default_factory=list)  # hibernation records the deploy made untrue
+    note: str | None = None  # for the deployment row, besides the errors
+
+
+_FINISHED = {
+    OperationOutcome.APPLIED: DeploymentOutcome.SUCCEEDED,
+    OperationOutcome.UNCHANGED: DeploymentOutcome.SUCCEEDED,
+    OperationOutcome.SKIPPED: DeploymentOutcome.SKIPPED,
+    OperationOutcome.FAILED: DeploymentOutcome.FAILED,
+}
 
 
 def _unlabelled(target: Target) -> HiberniaError:
@@ -74,88 +99,159 @@ class DeployService:
     async def deploy(
         self, app: str, environment: str, image: str, *, on_hibernated: HibernatedPolicy | None, actor: str
     ) -> DeployResult:
+        return (await self.deploy_many(environment, [app], image, on_hibernated=on_hibernated, actor=actor))[app]
+
+    async def deploy_many(
+        self,
+        environment: str,
+        apps: Sequence[str],
+        image: str,
+        *,
+        on_hibernated: HibernatedPolicy | None,
+        actor: str,
+    ) -> dict[str, DeployResult]:
+        """Deploys to apps of one environment as one batch; each app succeeds or fails on its own.
+
+        The batch costs a constant number of SQL statements and one LIST per workload kind whatever
+        its size: targets, leases, deployment rows, records and statuses are read and written for all
+        apps at once. Only the patches are per app, run with bounded concurrency. Each app's
+        workloads are read inside its lease, and nothing is written to a hibernated app.
+        """
         image = validate_image(image)
         policy = on_hibernated or HibernatedPolicy(self.settings.default_on_hibernated.value)
-        target = await self.access.resolve(app, environment)
-        async with self.leases.hold(target.id, target=target.label, operation="deploy", actor=actor):
-            async with self.access.session_factory() as session, session.begin():
-                repository = DeploymentRepository(session)
-                # We hold the lease: a RUNNING deploy here belongs to a server that died.
-                await repository.fail_interrupted([target.id], at=self.clock(), reason=INTERRUPTED)
-                deployment = await repository.start(
-                    target.id, image=image, on_hibernated=policy.value, actor=actor, at=self.clock()
-                )
-            result = DeployResult(OperationOutcome.FAILED, deployment)
-            try:
-                result = await self._deploy(target, deployment, image, policy, actor)
-            finally:
-                # Never left RUNNING: an unexpected exception ends it FAILED and still propagates.
-                outcome = {
-                    OperationOutcome.APPLIED: DeploymentOutcome.SUCCEEDED,
-                    OperationOutcome.UNCHANGED: DeploymentOutcome.SUCCEEDED,
-                    OperationOutcome.SKIPPED: DeploymentOutcome.SKIPPED,
-                    OperationOutcome.FAILED: DeploymentOutcome.FAILED,
-                }[result.outcome]
-                error = "; ".join(e.message for e in result.errors) or (
-                    result.deployment.error if result.deployment else None
-                )
-                if result.outcome is OperationOutcome.FAILED and not error:
-                    error = "Unexpected error; see the server log."
-                async with self.access.session_factory() as session, session.begin():
-                    result.deployment = await DeploymentRepository(session).finish(
-                        deployment.id, outcome, error=error, at=self.clock()
+        resolved = await self.access.resolve_many(apps, environment)
+        results = {
+            app: DeployResult(OperationOutcome.FAILED, errors=[r])
+            for app, r in resolved.items()
+            if isinstance(r, HiberniaError)
+        }
+        targets = {t.id: t for t in resolved.values() if isinstance(t, Target)}
+        if targets:
+            labels = {i: t.label for i, t in targets.items()}
+            async with self.leases.hold_many(labels, operation="deploy", actor=actor) as held:
+                for i, error in held.refused.items():
+                    results[targets[i].row.app.name] = DeployResult(OperationOutcome.FAILED, errors=[error])
+                mine = [t for i, t in targets.items() if i in held.acquired]
+                if mine:
+                    results.update(await self._deploy_held(mine, image, policy, actor))
+        return {app: results[app] for app in apps}
+
+    async def _deploy_held(
+        self, targets: list[Target], image: str, policy: HibernatedPolicy, actor: str
+    ) -> dict[str, DeployResult]:
+        ids = [t.id for t in targets]
+        async with self.access.session_factory() as session, session.begin():
+            repository = DeploymentRepository(session)
+            # We hold the leases: a RUNNING deploy here belongs to a server that died.
+            await repository.fail_interrupted(ids, at=self.clock(), reason=INTERRUPTED)
+            deployments = await repository.start(
+                ids, image=image, on_hibernated=policy.value, actor=actor, at=self.clock()
+            )
+            records = await StatusRepository(session).hibernation_records(ids)
+
+        # One environment: one cluster and namespace, so one LIST per kind reads every app's workloads.
+        reading: ClusterError | None = None
+        try:
+            gateway = await self.access.gateway(targets[0])
+            workloads = await read_releases(gateway, targets[0].namespace, [t.release for t in targets])
+        except ClusterError as error:
+            reading = error
+        semaphore = asyncio.Semaphore(self.settings.bulk_concurrency)
+
+        async def one(target: Target) -> _Decided:
+            if reading is not None:
+                return _Decided(OperationOutcome.FAILED, [cluster_error(reading, target)])
+            async with semaphore:
+                try:
+                    return await self._deploy(
+                        gateway, target, image, policy, actor, workloads[target.release], records.get(target.id, [])
                     )
-            return result
+                except Exception:
+                    request_id = current_request_id()
+                    logger.exception("deploy failed for %s (request %s)", target.label, request_id)
+                    message = f"Unexpected error; it was logged with request id {request_id}."
+                    return _Decided(OperationOutcome.FAILED, [HiberniaError(ErrorCode.INTERNAL, message)])
+
+        decided = await asyncio.gather(*(one(t) for t in targets))
+        return await self._record(targets, deployments, decided, actor)
+
+    async def _record(
+        self, targets: list[Target], deployments: list[Deployment], decided: Sequence[_Decided], actor: str
+    ) -> dict[str, DeployResult]:
+        """Everything the batch did, in one transaction: statuses, transitions, records, deployments."""
+        now = self.clock()
+        leaves = [
+            LeftBehind(t.id, d.leaves.status, d.leaves.reason, d.woke)
+            for t, d in zip(targets, decided, strict=True)
+            if d.leaves
+        ]
+        finished = [
+            Finished(deployment, _FINISHED[d.outcome], "; ".join(e.message for e in d.errors) or d.note)
+            for deployment, d in zip(deployments, decided, strict=True)
+        ]
+        async with self.access.session_factory() as session, session.begin():
+            stale = [i for d in decided for i in d.stale_records]
+            if stale:
+                await HibernationRecordRepository(session).delete_ids(stale)
+            changed = await StatusRepository(session).record_operations(
+                leaves, cause=TransitionCause.DEPLOY, actor=actor, at=now
+            )
+            await DeploymentRepository(session).finish(finished, at=now)
+        results: dict[str, DeployResult] = {}
+        for target, deployment, d in zip(targets, deployments, decided, strict=True):
+            status = d.recorded
+            if d.leaves is not None:
+                status = LiveStatus(target.id, d.leaves, now, changed=target.id in changed)
+            results[target.row.app.name] = DeployResult(d.outcome, deployment, status, d.errors)
+        return results
 
     async def _deploy(
-        self, target: Target, deployment: Deployment, image: str, policy: HibernatedPolicy, actor: str
-    ) -> DeployResult:
+        self,
+        gateway: ClusterGateway,
+        target: Target,
+        image: str,
+        policy: HibernatedPolicy,
+        actor: str,
+        workloads: list[Workload],
+        records: list[HibernationRecord],
+    ) -> _Decided:
         woke = False
         try:
-            gateway = await self.access.gateway(target)
-            workloads = await self.access.read_workloads(gateway, target)
             for _attempt in range(MAX_CONFLICT_RETRIES):
-                records = await self.access.records(target)
                 if self.settings.fetch_helm_pipeline_app_status and not woke:
                     derived = self.access.derive(target, workloads, records, now=self.clock())
                     if derived.status in HIBERNATED_STATUSES:
                         if policy is HibernatedPolicy.WAKE:
                             wake = await self.hibernation.unhibernate_locked(target, actor, workloads)
                             if wake.errors:
-                                return DeployResult(OperationOutcome.FAILED, deployment, wake.status, wake.errors)
+                                return _Decided(OperationOutcome.FAILED, wake.errors, recorded=wake.status)
                             woke, workloads = True, wake.workloads  # as the wake wrote them
+                            records = await self.access.records(target)
                             continue
-                        return await self._hibernated(target, deployment, derived, records, policy, actor)
+                        return self._hibernated(target, derived, records, policy)
                 try:
                     written = await self._apply(gateway, target, workloads, image)
                 except WorkloadConflict as conflict:
                     if conflict.already_exists:
-                        return DeployResult(OperationOutcome.FAILED, deployment, errors=[_unlabelled(target)])
+                        return _Decided(OperationOutcome.FAILED, [_unlabelled(target)])
                     # Changed between check and write: read and check again, never overwrite.
                     workloads = await self.access.read_workloads(gateway, target)
                     woke = False
                     continue
-                status = await self._save(target, workloads, written, records, actor, woke)
-                return DeployResult(OperationOutcome.APPLIED, deployment, status)
-            return DeployResult(OperationOutcome.FAILED, deployment, errors=[conflict_error(target, target.release)])
+                return self._applied(target, workloads, written, records, woke)
+            return _Decided(OperationOutcome.FAILED, [conflict_error(target, target.release)])
         except ClusterUnavailable as error:
-            return DeployResult(OperationOutcome.FAILED, deployment, errors=[cluster_error(error, target)])
+            return _Decided(OperationOutcome.FAILED, [cluster_error(error, target)])
         except InvalidWorkload as error:
-            return DeployResult(OperationOutcome.FAILED, deployment, errors=[invalid_workload_error(error)])
+            return _Decided(OperationOutcome.FAILED, [invalid_workload_error(error)])
         except WorkloadNotFound:
-            return DeployResult(OperationOutcome.FAILED, deployment, errors=[conflict_error(target, target.release)])
+            return _Decided(OperationOutcome.FAILED, [conflict_error(target, target.release)])
         except HiberniaError as error:
-            return DeployResult(OperationOutcome.FAILED, deployment, errors=[error])
+            return _Decided(OperationOutcome.FAILED, [error])
 
-    async def _hibernated(
-        self,
-        target: Target,
-        deployment: Deployment,
-        derived: DerivedStatus,
-        records: list[HibernationRecord],
-        policy: HibernatedPolicy,
-        actor: str,
-    ) -> DeployResult:
+    def _hibernated(
+        self, target: Target, derived: DerivedStatus, records: list[HibernationRecord], policy: HibernatedPolicy
+    ) -> _Decided:
         """REFUSE or SKIP: nothing is deployed, and the hibernation seen is recorded."""
         explanation = hibernated_explanation(
             target.label,
@@ -163,17 +259,9 @@ class DeployService:
             len(derived.workloads),
             [r.as_recorded() for r in records],
         )
-        now = self.clock()
-        async with self.access.session_factory() as session, session.begin():
-            status = await self.access.record_status(
-                session, target, derived, cause=TransitionCause.DEPLOY, actor=actor, at=now
-            )
         if policy is HibernatedPolicy.SKIP:
-            deployment.error = f"Skipped: {explanation}"
-            return DeployResult(OperationOutcome.SKIPPED, deployment, status)
-        return DeployResult(
-            OperationOutcome.FAILED, deployment, status, [HiberniaError(ErrorCode.APP_HIBERNATED, explanation)]
-        )
+            return _Decided(OperationOutcome.SKIPPED, leaves=derived, note=f"Skipped: {explanation}")
+        return _Decided(OperationOutcome.FAILED, [HiberniaError(ErrorCode.APP_HIBERNATED, explanation)], leaves=derived)
 
     async def _apply(self, gateway: ClusterGateway, target: Target, workloads: list[Workload], image: str) -> Workload:
         """Image on the main container and the desired replicas; creates the Deployment the first time."""
@@ -205,28 +293,18 @@ class DeployService:
             target.namespace, main.kind, main.name, patch, resource_version=main.resource_version
         )
 
-    async def _save(
-        self,
-        target: Target,
-        workloads: list[Workload],
-        written: Workload,
-        records: list[HibernationRecord],
-        actor: str,
-        woke: bool,
-    ) -> LiveStatus:
-        now = self.clock()
+    def _applied(
+        self, target: Target, workloads: list[Workload], written: Workload, records: list[HibernationRecord], woke: bool
+    ) -> _Decided:
         after = [w for w in workloads if (w.kind, w.name) != (written.kind, written.name)] + [written]
-        async with self.access.session_factory() as session, session.begin():
-            stale = [r for r in records if (r.workload_kind, r.workload_name) == (written.kind, written.name)]
-            if stale:
-                logger.warning(
-                    "%s: deploy with the hibernation check off woke %s; cleared its hibernation record",
-                    target.label,
-                    written.name,
-                )
-                await HibernationRecordRepository(session).delete_ids(r.id for r in stale)
-            remaining = [r for r in records if r not in stale]
-            derived = self.access.derive(target, after, remaining, now=now, wake_started_at=now if woke else None)
-            return await self.access.record_status(
-                session, target, derived, cause=TransitionCause.DEPLOY, actor=actor, at=now, woke=woke
+        stale = [r for r in records if (r.workload_kind, r.workload_name) == (written.kind, written.name)]
+        if stale:
+            logger.warning(
+                "%s: deploy with the hibernation check off woke %s; cleared its hibernation record",
+                target.label,
+                written.name,
             )
+        remaining = [r for r in records if r not in stale]
+        now = self.clock()
+        derived = self.access.derive(target, after, remaining, now=now, wake_started_at=now if woke else None)
+        return _Decided(OperationOutcome.APPLIED, leaves=derived, woke=woke, stale_records=[r.id for r in stale])

@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,6 +30,13 @@ class OperationInProgress(HiberniaError):
         )
 
 
+@dataclass(frozen=True)
+class HeldLeases:
+    holder: str
+    acquired: frozenset[int]
+    refused: dict[int, HiberniaError]
+
+
 class LeaseManager:
     def __init__(
         self,
@@ -44,57 +52,71 @@ class LeaseManager:
 
     @asynccontextmanager
     async def hold(self, app_environment_id: int, *, target: str, operation: str, actor: str) -> AsyncIterator[str]:
-        """Holds the lease for the block, or raises OPERATION_IN_PROGRESS at once.
+        """Holds the lease for the block, or raises OPERATION_IN_PROGRESS at once."""
+        async with self.hold_many({app_environment_id: target}, operation=operation, actor=actor) as held:
+            if app_environment_id in held.refused:
+                raise held.refused[app_environment_id]
+            yield held.holder
 
-        Acquire and release commit on their own, so other processes see the lease immediately. A
-        holder that dies leaves a lease that expires after `lease_seconds` and can then be taken over.
+    @asynccontextmanager
+    async def hold_many(self, targets: Mapping[int, str], *, operation: str, actor: str) -> AsyncIterator[HeldLeases]:
+        """Holds the free leases among `targets` (id -> label) for the block; the others are refused.
+
+        One statement acquires them all and one releases them, each committed on its own so other
+        processes see the leases at once; one heartbeat keeps them all. A holder that dies leaves
+        leases that expire after `lease_seconds` and can then be taken over.
         """
         holder = uuid.uuid4().hex
         now = self.clock()
         async with self.session_factory() as session, session.begin():
             repository = LeaseRepository(session)
             acquired = await repository.try_acquire(
-                app_environment_id,
+                list(targets),
                 holder=holder,
                 operation=operation,
                 actor=actor,
                 now=now,
                 expires_at=now + timedelta(seconds=self.lease_seconds),
             )
-            current = None if acquired else await repository.current(app_environment_id)
-        if not acquired:
+            busy = [i for i in targets if i not in acquired]
+            current = await repository.current(busy) if busy else {}
+        refused: dict[int, HiberniaError] = {}
+        for i in busy:
+            lease = current.get(i)
             if self.on_conflict is not None:
                 self.on_conflict()
-            raise OperationInProgress(
-                target,
-                current.operation if current else None,
-                current.actor if current else None,
-                current.acquired_at if current else None,
+            refused[i] = OperationInProgress(
+                targets[i],
+                lease.operation if lease else None,
+                lease.actor if lease else None,
+                lease.acquired_at if lease else None,
             )
-        heartbeat = asyncio.create_task(self._renew(app_environment_id, holder, target), name="lease-heartbeat")
+        if not acquired:
+            yield HeldLeases(holder, frozenset(), refused)
+            return
+        label = next(iter(targets.values())) if len(targets) == 1 else f"{len(acquired)} app environments"
+        heartbeat = asyncio.create_task(self._renew(holder, len(acquired), label), name="lease-heartbeat")
         try:
-            yield holder
+            yield HeldLeases(holder, frozenset(acquired), refused)
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
             async with self.session_factory() as session, session.begin():
-                await LeaseRepository(session).release(app_environment_id, holder=holder)
+                await LeaseRepository(session).release(holder=holder)
 
-    async def _renew(self, app_environment_id: int, holder: str, target: str) -> None:
-        """Keeps the lease while the operation runs, however slow the cluster is."""
+    async def _renew(self, holder: str, count: int, target: str) -> None:
+        """Keeps the leases while the operation runs, however slow the cluster is."""
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
             try:
                 async with self.session_factory() as session, session.begin():
                     kept = await LeaseRepository(session).renew(
-                        app_environment_id,
-                        holder=holder,
-                        expires_at=self.clock() + timedelta(seconds=self.lease_seconds),
+                        holder=holder, expires_at=self.clock() + timedelta(seconds=self.lease_seconds)
                     )
             except Exception:  # a database blip: try again at the next beat, the lease has time left
                 logger.warning("could not renew the lease on %s", target, exc_info=True)
                 continue
-            if not kept:
+            if kept < count:
                 logger.error("lost the lease on %s: this server stalled past HIBERNIA_LEASE_SECONDS", target)
                 return

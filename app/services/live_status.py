@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.cluster.gateway import ClusterError
+from app.cluster.gateway import ClusterError, ClusterGateway
 from app.cluster.registry import ClusterAccess, ClusterRegistry
 from app.db.models import AppEnvironment, Cluster, HibernationRecord, TransitionCause
 from app.db.repositories.catalog import CatalogRepository
@@ -27,6 +27,7 @@ logger = logging.getLogger("hibernia.status")
 WORKLOAD_KINDS = (WorkloadKind.DEPLOYMENT, WorkloadKind.STATEFUL_SET, WorkloadKind.CRON_JOB)
 SYSTEM_ACTOR = "hibernia"
 MAX_GROUP = 1000
+MAX_SELECTOR_CHARS = 3000  # release names per LIST, so its URL stays far below 8 KiB
 
 GroupKey = tuple[int, str, WorkloadKind]  # (cluster id, namespace, kind)
 
@@ -54,8 +55,41 @@ def access_of(cluster: Cluster) -> ClusterAccess:
     )
 
 
-def release_selector(releases: Sequence[str]) -> str:
-    return f"{RELEASE_LABEL} in ({','.join(sorted(set(releases)))})"
+def release_selectors(releases: Sequence[str]) -> list[str]:
+    """Label selectors matching these releases: one, unless they would make a LIST's URL too long.
+
+    API servers and proxies refuse request lines over 8 KiB or so; a page of 100 long release names
+    would pass that in one selector, so the names are split across as few selectors as fit.
+    """
+    selectors: list[str] = []
+    chunk: list[str] = []
+    length = 0
+    for release in sorted(set(releases)):
+        if chunk and length + len(release) + 1 > MAX_SELECTOR_CHARS:
+            selectors.append(_selector(chunk))
+            chunk, length = [], 0
+        chunk.append(release)
+        length += len(release) + 1
+    if chunk:
+        selectors.append(_selector(chunk))
+    return selectors
+
+
+async def read_releases(gateway: ClusterGateway, namespace: str, releases: Sequence[str]) -> dict[str, list[Workload]]:
+    """The workloads of several releases in one namespace: one LIST per kind (unless names are many and long)."""
+    listings = await asyncio.gather(
+        *(gateway.list_workloads(namespace, kind, s) for s in release_selectors(releases) for kind in WORKLOAD_KINDS)
+    )
+    found: dict[str, list[Workload]] = {release: [] for release in releases}
+    for listing in listings:
+        for workload in listing:
+            if workload.release in found:
+                found[workload.release].append(workload)
+    return found
+
+
+def _selector(releases: list[str]) -> str:
+    return f"{RELEASE_LABEL} in ({','.join(releases)})"
 
 
 class LiveStatusService:
@@ -159,16 +193,17 @@ class LiveStatusService:
             clusters[cluster.id] = cluster
             releases.setdefault((cluster.id, target.environment.namespace), set()).add(target.release_name)
 
-        async def one(key: GroupKey, selector: str) -> tuple[GroupKey, list[Workload] | str]:
+        async def one(key: GroupKey, selectors: list[str]) -> tuple[GroupKey, list[Workload] | str]:
             cluster_id, namespace, kind = key
             try:
                 gateway = await self.registry.gateway(access_of(clusters[cluster_id]))
-                return key, await gateway.list_workloads(namespace, kind, selector)
+                listings = await asyncio.gather(*(gateway.list_workloads(namespace, kind, s) for s in selectors))
             except ClusterError as error:
                 return key, str(error)
+            return key, [w for listing in listings for w in listing]
 
         calls = [
-            one((cluster_id, namespace, kind), release_selector(sorted(names)))
+            one((cluster_id, namespace, kind), release_selectors(sorted(names)))
             for (cluster_id, namespace), names in releases.items()
             for kind in WORKLOAD_KINDS
         ]

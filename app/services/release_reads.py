@@ -14,7 +14,7 @@ from contextvars import ContextVar
 
 from app.cluster.gateway import ClusterGateway
 from app.domain.workloads import Workload
-from app.services.live_status import WORKLOAD_KINDS, release_selector
+from app.services.live_status import read_releases
 
 _Waiter = tuple[str, "asyncio.Future[list[Workload]]"]
 
@@ -48,18 +48,16 @@ class ReleaseReadBatcher:
             task.add_done_callback(self._lists.discard)
 
     async def _list(self, gateway: ClusterGateway, namespace: str, waiters: list[_Waiter]) -> None:
-        selector = release_selector([release for release, _ in waiters])
         try:
-            listings = await asyncio.gather(*(gateway.list_workloads(namespace, k, selector) for k in WORKLOAD_KINDS))
+            found = await read_releases(gateway, namespace, [release for release, _ in waiters])
         except Exception as error:
             for _, future in waiters:
                 if not future.done():
                     future.set_exception(error)
             return
-        workloads = [w for listing in listings for w in listing]
         for release, future in waiters:
             if not future.done():
-                future.set_result([w for w in workloads if w.release == release])
+                future.set_result(found[release])
 
 
 def current_batcher() -> ReleaseReadBatcher | None:

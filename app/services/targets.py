@@ -12,13 +12,13 @@ from app.cluster.gateway import ClusterError, ClusterGateway, ClusterUnavailable
 from app.cluster.registry import ClusterRegistry
 from app.db.models import AppEnvironment, HibernationRecord, TransitionCause
 from app.db.repositories.catalog import CatalogRepository
-from app.db.repositories.status import StatusRepository
+from app.db.repositories.status import LeftBehind, StatusRepository
 from app.domain.errors import ErrorCode, HiberniaError
 from app.domain.status import DerivedStatus
 from app.domain.status_rules import derive_status
-from app.domain.workloads import RELEASE_LABEL, Workload
+from app.domain.workloads import Workload
 from app.services.catalog import missing_attachment
-from app.services.live_status import WORKLOAD_KINDS, LiveStatus, access_of
+from app.services.live_status import LiveStatus, access_of, read_releases
 from app.services.release_reads import current_batcher
 
 MAX_CONFLICT_RETRIES = 3
@@ -80,11 +80,20 @@ class TargetAccess:
         self.registry = registry
 
     async def resolve(self, app_name: str, environment_name: str) -> Target:
+        found = (await self.resolve_many([app_name], environment_name))[app_name]
+        if isinstance(found, HiberniaError):
+            raise found
+        return found
+
+    async def resolve_many(self, app_names: Sequence[str], environment_name: str) -> dict[str, Target | HiberniaError]:
+        """Each app's target in one environment, in one statement; why not, for the apps without one."""
         async with self.session_factory() as session:
-            rows = await StatusRepository(session).targets_by_names(app_name, environment_name)
-            if not rows:
-                raise await missing_attachment(CatalogRepository(session), app_name, environment_name)
-        return Target(rows[0])
+            rows = await StatusRepository(session).targets_by_names(app_names, environment_name)
+            found: dict[str, Target | HiberniaError] = {row.app.name: Target(row) for row in rows}
+            for name in app_names:
+                if name not in found:
+                    found[name] = await missing_attachment(CatalogRepository(session), name, environment_name)
+        return found
 
     async def gateway(self, target: Target) -> ClusterGateway:
         return await self.registry.gateway(access_of(target.row.environment.cluster))
@@ -94,11 +103,7 @@ class TargetAccess:
         if batcher is not None:
             cluster_id = target.row.environment.cluster_id
             return await batcher.read(gateway, cluster_id, target.namespace, target.release)
-        selector = f"{RELEASE_LABEL}={target.release}"
-        workloads: list[Workload] = []
-        for kind in WORKLOAD_KINDS:
-            workloads.extend(await gateway.list_workloads(target.namespace, kind, selector))
-        return workloads
+        return (await read_releases(gateway, target.namespace, [target.release]))[target.release]
 
     async def records(self, target: Target) -> list[HibernationRecord]:
         async with self.session_factory() as session:
@@ -133,7 +138,6 @@ class TargetAccess:
         at: datetime,
         woke: bool = False,
     ) -> LiveStatus:
-        await StatusRepository(session).record_operation(
-            target.id, derived.status, derived.reason, cause=cause, actor=actor, at=at, woke=woke
-        )
+        left = LeftBehind(target.id, derived.status, derived.reason, woke)
+        await StatusRepository(session).record_operations([left], cause=cause, actor=actor, at=at)
         return LiveStatus(target.id, derived, at)

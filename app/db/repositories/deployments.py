@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Deployment, DeploymentOutcome, OperationLease
@@ -13,34 +14,52 @@ from app.db.models import Deployment, DeploymentOutcome, OperationLease
 INTERRUPTED = "Interrupted: the server running this deploy stopped before it finished. Deploy again."
 
 
+@dataclass(frozen=True, slots=True)
+class Finished:
+    deployment: Deployment
+    outcome: DeploymentOutcome
+    error: str | None
+
+
 class DeploymentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def start(
-        self, app_environment_id: int, *, image: str, on_hibernated: str, actor: str, at: datetime
-    ) -> Deployment:
-        deployment = Deployment(
-            app_environment_id=app_environment_id,
-            image=image,
-            on_hibernated=on_hibernated,
-            outcome=DeploymentOutcome.RUNNING,
-            actor=actor,
-            started_at=at,
-        )
-        self.session.add(deployment)
-        await self.session.flush()
-        return deployment
+        self, app_environment_ids: Sequence[int], *, image: str, on_hibernated: str, actor: str, at: datetime
+    ) -> list[Deployment]:
+        """One RUNNING deployment per app environment (each once), in one INSERT; returned in the order given.
 
-    async def finish(
-        self, deployment_id: int, outcome: DeploymentOutcome, *, error: str | None, at: datetime
-    ) -> Deployment:
-        deployment = await self.session.get_one(Deployment, deployment_id)
-        deployment.outcome = outcome
-        deployment.error = error
-        deployment.finished_at = at
-        await self.session.flush()
-        return deployment
+        Matched back by app environment rather than asking for RETURNING in parameter order, which
+        SQLite can only give one row per statement.
+        """
+        if not app_environment_ids:
+            return []
+        rows = [
+            {
+                "app_environment_id": i,
+                "image": image,
+                "on_hibernated": on_hibernated,
+                "outcome": DeploymentOutcome.RUNNING,
+                "actor": actor,
+                "started_at": at,
+            }
+            for i in app_environment_ids
+        ]
+        created = await self.session.scalars(insert(Deployment).returning(Deployment), rows)
+        by_target = {d.app_environment_id: d for d in created}
+        return [by_target[i] for i in app_environment_ids]
+
+    async def finish(self, outcomes: Sequence[Finished], *, at: datetime) -> None:
+        """Ends deployments with their outcomes, in one statement; the objects given are updated too."""
+        if not outcomes:
+            return
+        await self.session.execute(
+            update(Deployment),
+            [{"id": f.deployment.id, "outcome": f.outcome, "error": f.error, "finished_at": at} for f in outcomes],
+        )
+        for f in outcomes:
+            f.deployment.outcome, f.deployment.error, f.deployment.finished_at = f.outcome, f.error, at
 
     async def fail_interrupted(self, app_environment_ids: Sequence[int] | None, *, at: datetime, reason: str) -> int:
         """Ends RUNNING deployments whose server died; call only while no deploy can be running there."""

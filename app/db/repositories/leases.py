@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
@@ -15,39 +16,52 @@ class LeaseRepository:
         self.session = session
 
     async def try_acquire(
-        self, app_environment_id: int, *, holder: str, operation: str, actor: str, now: datetime, expires_at: datetime
-    ) -> bool:
-        """Takes the lease when it is free or expired. Atomic on SQLite and PostgreSQL alike."""
+        self,
+        app_environment_ids: Collection[int],
+        *,
+        holder: str,
+        operation: str,
+        actor: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> set[int]:
+        """Takes each lease that is free or expired, in one statement; returns the ids taken.
+
+        Atomic per row on SQLite and PostgreSQL alike: of two callers racing for one lease, exactly
+        one gets it back.
+        """
         result = await self.session.execute(
             update(OperationLease)
             .where(
-                OperationLease.app_environment_id == app_environment_id,
+                OperationLease.app_environment_id.in_(app_environment_ids),
                 or_(OperationLease.holder.is_(None), OperationLease.expires_at < now),
             )
             .values(holder=holder, operation=operation, actor=actor, acquired_at=now, expires_at=expires_at)
+            .returning(OperationLease.app_environment_id)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return set(result.scalars())
 
-    async def renew(self, app_environment_id: int, *, holder: str, expires_at: datetime) -> bool:
-        """Extends a lease still held by `holder`; False when it was lost (expired and taken over)."""
+    async def renew(self, *, holder: str, expires_at: datetime) -> int:
+        """Extends every lease still held by `holder`; returns how many it still holds."""
         result = await self.session.execute(
             update(OperationLease)
-            .where(OperationLease.app_environment_id == app_environment_id, OperationLease.holder == holder)
+            .where(OperationLease.holder == holder)
             .values(expires_at=expires_at)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
-    async def current(self, app_environment_id: int) -> OperationLease | None:
-        return await self.session.scalar(
-            select(OperationLease).where(OperationLease.app_environment_id == app_environment_id)
+    async def current(self, app_environment_ids: Collection[int]) -> dict[int, OperationLease]:
+        rows = await self.session.scalars(
+            select(OperationLease).where(OperationLease.app_environment_id.in_(app_environment_ids))
         )
+        return {row.app_environment_id: row for row in rows}
 
-    async def release(self, app_environment_id: int, *, holder: str) -> None:
+    async def release(self, *, holder: str) -> None:
         await self.session.execute(
             update(OperationLease)
-            .where(OperationLease.app_environment_id == app_environment_id, OperationLease.holder == holder)
+            .where(OperationLease.holder == holder)
             .values(holder=None, operation=None, actor=None, acquired_at=None, expires_at=None)
             .execution_options(synchronize_session=False)
         )

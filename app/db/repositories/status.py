@@ -34,6 +34,16 @@ class Observation:
     previous_reason: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class LeftBehind:
+    """The status an operation leaves an app environment in."""
+
+    app_environment_id: int
+    status: AppStatus
+    reason: str
+    woke: bool = False
+
+
 # Selected as four entities and wired by hand: contains_eager options cost more to cache-key than the
 # query costs to run, and every operation and observation starts here.
 _TARGETS = (
@@ -62,55 +72,61 @@ class StatusRepository:
         """App environments with their app, environment and cluster, in one statement."""
         return _wired((await self.session.execute(_TARGETS.where(AppEnvironment.id.in_(ids)))).all())
 
-    async def targets_by_names(self, app_name: str, environment_name: str) -> list[AppEnvironment]:
-        query = _TARGETS.where(App.name == app_name, Environment.name == environment_name)
+    async def targets_by_names(self, app_names: Sequence[str], environment_name: str) -> list[AppEnvironment]:
+        query = _TARGETS.where(App.name.in_(app_names), Environment.name == environment_name)
         return _wired((await self.session.execute(query)).all())
 
-    async def record_operation(
-        self,
-        app_environment_id: int,
-        status: AppStatus,
-        reason: str,
-        *,
-        cause: TransitionCause,
-        actor: str,
-        at: datetime,
-        woke: bool = False,
-    ) -> bool:
-        """Stores the status an operation left behind (it holds the lease, so it has the last word).
+    async def record_operations(
+        self, left: Sequence[LeftBehind], *, cause: TransitionCause, actor: str, at: datetime
+    ) -> set[int]:
+        """Stores the statuses operations left behind (they hold the leases, so they have the last word).
 
-        Returns True when the status changed, which also writes a transition.
+        Three statements for any number of app environments. Every operation leaves an audit row, even
+        when the status did not change; returns the ids whose status changed.
         """
-        previous = await self.session.scalar(
-            select(AppEnvironment.status).where(AppEnvironment.id == app_environment_id)
+        if not left:
+            return set()
+        ids = [item.app_environment_id for item in left]
+        previous = {
+            row.id: (row.status, row.status_since)
+            for row in await self.session.execute(
+                select(AppEnvironment.id, AppEnvironment.status, AppEnvironment.status_since).where(
+                    AppEnvironment.id.in_(ids)
+                )
+            )
+        }
+        changed = {item.app_environment_id for item in left if previous[item.app_environment_id][0] is not item.status}
+        await self.session.execute(
+            update(AppEnvironment),
+            [
+                {
+                    "id": item.app_environment_id,
+                    "status": item.status,
+                    "status_reason": item.reason,
+                    "status_observed_at": at,
+                    "status_since": at if item.app_environment_id in changed else previous[item.app_environment_id][1],
+                    # A wake that changed something starts the WAKING clock; anything else ends it.
+                    "wake_started_at": at if item.woke and item.status is not AppStatus.HEALTHY else None,
+                }
+                for item in left
+            ],
         )
         await self.session.execute(
-            update(AppEnvironment)
-            .where(AppEnvironment.id == app_environment_id)
-            .values(
-                status=status,
-                status_reason=reason,
-                status_observed_at=at,
-                # A wake that changed something starts the WAKING clock; anything else ends it.
-                wake_started_at=at if woke and status is not AppStatus.HEALTHY else None,
-                **({"status_since": at} if previous is not status else {}),
-            )
-            .execution_options(synchronize_session=False)
+            insert(Transition),
+            [
+                {
+                    "app_environment_id": item.app_environment_id,
+                    "from_status": previous[item.app_environment_id][0] or item.status,
+                    "to_status": item.status,
+                    "cause": cause,
+                    "reason": item.reason,
+                    "actor": actor,
+                    "at": at,
+                }
+                for item in left
+            ],
         )
-        # An operation always leaves an audit row, even when the status did not change.
-        self.session.add(
-            Transition(
-                app_environment_id=app_environment_id,
-                from_status=previous or status,
-                to_status=status,
-                cause=cause,
-                reason=reason,
-                actor=actor,
-                at=at,
-            )
-        )
-        await self.session.flush()
-        return previous is not status
+        return changed
 
     async def all_target_ids(self) -> list[int]:
         """Every app environment, grouped by environment so a batch shares namespaces."""
