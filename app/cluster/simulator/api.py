@@ -200,13 +200,12 @@ def _list_response(state: SimulatorState, route: ApiRoute, request: Request) -> 
             raise errors.bad_request(f"limit must be an integer: {params['limit']!r}") from exc
         if limit <= 0:
             limit = None
-    items, resource_version, token = state.store.list(
-        route.resource, route.namespace, labels, fields, limit, params.get("continue")
+    stored, resource_version, token = state.store.list(
+        route.resource, route.namespace, labels, fields, limit, params.get("continue"), copies=False
     )
-    for item in items:
-        # The API server leaves kind and apiVersion out of list items.
-        item.pop("kind", None)
-        item.pop("apiVersion", None)
+    # The API server leaves kind and apiVersion out of list items. Shallow copies: the stored
+    # objects are only read from here on, by the JSON encoder, before any other request runs.
+    items = [{k: v for k, v in item.items() if k not in ("kind", "apiVersion")} for item in stored]
     metadata: dict[str, Any] = {"resourceVersion": resource_version}
     if token:
         metadata["continue"] = token
