@@ -5,11 +5,11 @@ app environment on the page, one LIST per workload kind with `app.kubernetes.io/
 so N app environments cost 3N Kubernetes requests. A page's app environments are all asked at once,
 as independent resolvers would.
 
-Only the cluster access is naive. `NaiveLiveStatusService` is Hibernia's `LiveStatusService` with
-its one cluster-reading step replaced, so the database reads, the status derivation and the
-recording are Hibernia's own, and naive/Hibernia measures exactly what batching the cluster
-requests buys. Plugged in as the runtime's live status service, it serves the same query with the
-same schema and the same answer.
+Only the cluster access is naive. The naive runtime's live status service is Hibernia's
+`LiveStatusService` with its lister (the one cluster-reading step) replaced, so the database reads,
+the status derivation and the recording are Hibernia's own, and naive/Hibernia measures exactly
+what batching the cluster requests buys. Plugged in as the runtime's live status service, it serves
+the same query with the same schema and the same answer.
 """
 
 from __future__ import annotations
@@ -17,50 +17,54 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
-from collections.abc import Sequence
 
-from app.cluster.gateway import ClusterError
-from app.db.models import AppEnvironment
+from app.cluster.gateway import ClusterError, ClusterGateway
 from app.domain.workloads import RELEASE_LABEL, Workload, WorkloadKind
 from app.main import HiberniaGraphQL, Runtime
-from app.services.live_status import WORKLOAD_KINDS, LiveStatusService, access_of
+from app.services.workload_lists import WORKLOAD_KINDS, ClusterLister, Listings
 from bench.graphql_client import BenchFailure
 
-GroupKey = tuple[int, str, WorkloadKind]  # (cluster id, namespace, kind), as Hibernia groups LISTs
-Listing = list[Workload] | str
+Found = list[Workload] | ClusterError
 
 
-class NaiveLiveStatusService(LiveStatusService):
-    async def _list_workloads(self, targets: Sequence[AppEnvironment]) -> dict[GroupKey, Listing]:
-        async def one(target: AppEnvironment, kind: WorkloadKind) -> tuple[GroupKey, Listing]:
-            environment = target.environment
-            key: GroupKey = (environment.cluster_id, environment.namespace, kind)
+class NaiveLister(ClusterLister):
+    async def list(self, gateway: ClusterGateway, cluster_id: int, releases: dict[str, set[str]]) -> Listings:
+        async def one(
+            namespace: str, release: str, kind: WorkloadKind
+        ) -> tuple[str, WorkloadKind, list[Workload] | ClusterError]:
             try:
-                gateway = await self.registry.gateway(access_of(environment.cluster))
-                selector = f"{RELEASE_LABEL}={target.release_name}"
-                return key, await gateway.list_workloads(environment.namespace, kind, selector)
+                return namespace, kind, await gateway.list_workloads(namespace, kind, f"{RELEASE_LABEL}={release}")
             except ClusterError as error:
-                return key, str(error)
+                return namespace, kind, error
 
-        # Shaped like Hibernia's batched listing (workloads per cluster, namespace and kind), so the
-        # rest of the observation is unchanged.
-        merged: dict[GroupKey, Listing] = {}
-        for key, listing in await asyncio.gather(*(one(t, kind) for t in targets for kind in WORKLOAD_KINDS)):
-            if isinstance(listing, str):
-                merged[key] = listing
-            else:
-                found = merged.setdefault(key, [])
-                if isinstance(found, list):
-                    found.extend(listing)
-        return merged
+        # Shaped like Hibernia's listing (workloads per namespace and kind), so the rest of the
+        # observation is unchanged.
+        listings: Listings = {}
+        calls = (
+            one(ns, release, kind) for ns, names in releases.items() for release in names for kind in WORKLOAD_KINDS
+        )
+        for namespace, kind, listing in await asyncio.gather(*calls):
+            found = listings.setdefault((namespace, kind), [])
+            if isinstance(listing, ClusterError):
+                listings[(namespace, kind)] = listing
+            elif isinstance(found, list):
+                found.extend(listing)
+        return listings
 
 
-def naive_runtime(runtime: Runtime) -> Runtime:
-    """The runtime with its live status service made naive (same state, one method different)."""
-    if not hasattr(LiveStatusService, "_list_workloads"):
-        raise BenchFailure("LiveStatusService._list_workloads is gone: update bench/naive.py to the new code")
+class NamespacedLister(ClusterLister):
+    """Hibernia's own lister as it works with namespaced Roles only: one LIST per (namespace, kind)."""
+
+    def _still_denied(self, cluster_id: int, kind: WorkloadKind) -> bool:
+        return True
+
+
+def runtime_with_lister(runtime: Runtime, lister: ClusterLister) -> Runtime:
+    """The runtime with its live status service listing through `lister` (same state otherwise)."""
     service = copy.copy(runtime.services.live_status)
-    service.__class__ = NaiveLiveStatusService
+    if not isinstance(getattr(service, "lister", None), ClusterLister):
+        raise BenchFailure("LiveStatusService.lister is gone: update bench/naive.py to the new code")
+    service.lister = lister
     services = dataclasses.replace(runtime.services, live_status=service)
     return dataclasses.replace(runtime, services=services)
 
@@ -69,4 +73,11 @@ class NaiveGraphQL(HiberniaGraphQL):
     """Hibernia's GraphQL view over the naive runtime."""
 
     def __init__(self, runtime: Runtime) -> None:
-        super().__init__(naive_runtime(runtime))
+        super().__init__(runtime_with_lister(runtime, NaiveLister()))
+
+
+class NamespacedGraphQL(HiberniaGraphQL):
+    """Hibernia's GraphQL view as it runs with namespaced Roles only."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime_with_lister(runtime, NamespacedLister()))

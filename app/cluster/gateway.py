@@ -5,8 +5,8 @@ with kubernetes-asyncio (against a real API server or the simulator). Every meth
 `ClusterError` subclasses below, never a client library exception:
 
 - `ClusterUnavailable(reason)`: connection refused or reset, timeout, 5xx after the retries, 429
-  beyond the retry budget, 401/403, the client-side rate limit exhausted within the call's timeout;
-  status derivation turns it into UNKNOWN with the reason.
+  beyond the retry budget, the client-side rate limit exhausted within the call's timeout; status
+  derivation turns it into UNKNOWN with the reason. `AccessDenied` (403) is one of these.
 - `WorkloadNotFound`: 404 on a named workload.
 - `WorkloadConflict`: 409; a stale `resourceVersion` (re-read and retry) or, on create, an object
   that already exists (`already_exists=True`).
@@ -31,6 +31,10 @@ class ClusterUnavailable(ClusterError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class AccessDenied(ClusterUnavailable):
+    """403: the credentials may not do this (for a list in all namespaces: they have a namespaced Role)."""
 
 
 class WorkloadNotFound(ClusterError):
@@ -89,8 +93,9 @@ class InvalidWorkload(ClusterError):
 class ClusterGateway(Protocol):
     """One Kubernetes cluster, seen through the few operations Hibernia needs."""
 
-    async def list_workloads(self, namespace: str, kind: WorkloadKind, label_selector: str) -> list[Workload]:
-        """The workloads of one kind in a namespace matching a label selector (`""`: all), by name."""
+    async def list_workloads(self, namespace: str | None, kind: WorkloadKind, label_selector: str) -> list[Workload]:
+        """The workloads of one kind in a namespace (None: in all namespaces) matching a label
+        selector (`""`: all), by namespace and name."""
         ...
 
     async def get_workload(self, namespace: str, kind: WorkloadKind, name: str) -> Workload: ...

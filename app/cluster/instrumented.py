@@ -41,7 +41,7 @@ class InstrumentedGateway:
         self.metrics.cluster_requests.labels(self.cluster, "ok").inc()
         return result
 
-    async def list_workloads(self, namespace: str, kind: WorkloadKind, label_selector: str) -> list[Workload]:
+    async def list_workloads(self, namespace: str | None, kind: WorkloadKind, label_selector: str) -> list[Workload]:
         return await self._count(self.inner.list_workloads(namespace, kind, label_selector))
 
     async def get_workload(self, namespace: str, kind: WorkloadKind, name: str) -> Workload:

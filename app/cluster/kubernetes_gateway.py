@@ -40,6 +40,7 @@ from kubernetes_asyncio.client import ApiClient, AppsV1Api, BatchV1Api, Configur
 from kubernetes_asyncio.config import load_incluster_config, load_kube_config
 
 from app.cluster.gateway import (
+    AccessDenied,
     ClusterUnavailable,
     FieldProblem,
     InvalidWorkload,
@@ -207,6 +208,7 @@ class TokenBucket:
 class _KindApi:
     plural: str
     list: _Operation
+    list_all: _Operation  # in all namespaces
     read: _Operation
     patch: _Operation
 
@@ -345,18 +347,21 @@ class KubernetesGateway:
                 WorkloadKind.DEPLOYMENT: _KindApi(
                     "deployments",
                     apps.list_namespaced_deployment,
+                    apps.list_deployment_for_all_namespaces,
                     apps.read_namespaced_deployment,
                     apps.patch_namespaced_deployment,
                 ),
                 WorkloadKind.STATEFUL_SET: _KindApi(
                     "statefulsets",
                     apps.list_namespaced_stateful_set,
+                    apps.list_stateful_set_for_all_namespaces,
                     apps.read_namespaced_stateful_set,
                     apps.patch_namespaced_stateful_set,
                 ),
                 WorkloadKind.CRON_JOB: _KindApi(
                     "cronjobs",
                     batch.list_namespaced_cron_job,
+                    batch.list_cron_job_for_all_namespaces,
                     batch.read_namespaced_cron_job,
                     batch.patch_namespaced_cron_job,
                 ),
@@ -382,8 +387,9 @@ class KubernetesGateway:
 
     # ---- the protocol ------------------------------------------------------------------------
 
-    async def list_workloads(self, namespace: str, kind: WorkloadKind, label_selector: str) -> list[Workload]:
+    async def list_workloads(self, namespace: str | None, kind: WorkloadKind, label_selector: str) -> list[Workload]:
         api = self._api(kind)
+        where = "all namespaces" if namespace is None else namespace
         workloads: list[Workload] = []
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
@@ -396,16 +402,18 @@ class KubernetesGateway:
                 options["_continue"] = continue_token
 
             def page(timeout: float, options: dict[str, Any] = options) -> Awaitable[Any]:
+                if namespace is None:
+                    return api.list_all(_preload_content=False, _request_timeout=timeout, **options)
                 return api.list(namespace, _preload_content=False, _request_timeout=timeout, **options)
 
-            body = await self._call(f"list {api.plural} in {namespace}", kind, namespace, None, page, deadline=deadline)
+            body = await self._call(f"list {api.plural} in {where}", kind, where, None, page, deadline=deadline)
             workloads.extend(
                 workload_from_manifest(kind, item) for item in body.get("items") or [] if isinstance(item, Mapping)
             )
             continue_token = (body.get("metadata") or {}).get("continue") or None
             if not continue_token:
                 break
-        workloads.sort(key=lambda w: w.name)
+        workloads.sort(key=lambda w: (w.namespace, w.name))
         return workloads
 
     async def get_workload(self, namespace: str, kind: WorkloadKind, name: str) -> Workload:
@@ -589,7 +597,7 @@ class KubernetesGateway:
                 f"the Kubernetes API at {self.server} rejected the credentials (401 Unauthorized)"
             )
         if code == 403:
-            return ClusterUnavailable(f"the Kubernetes API refused access (403 Forbidden): {message}")
+            return AccessDenied(f"the Kubernetes API refused access (403 Forbidden): {message}")
         if code == 404 and name is not None:
             return WorkloadNotFound(kind, namespace, name)
         if code == 409:

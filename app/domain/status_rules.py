@@ -6,7 +6,6 @@ cluster and the database, and passes the clock in.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -113,8 +112,11 @@ def derive_status(
 
 def _labels(ordered: Sequence[Workload]) -> dict[tuple[WorkloadKind, str], str]:
     # Reasons name workloads by name alone, unless two kinds share a name.
-    kinds_per_name = Counter(workload.name for workload in ordered)
-    return {(w.kind, w.name): w.name if kinds_per_name[w.name] == 1 else f"{w.kind}/{w.name}" for w in ordered}
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for workload in ordered:
+        (shared if workload.name in seen else seen).add(workload.name)
+    return {(w.kind, w.name): f"{w.kind}/{w.name}" if w.name in shared else w.name for w in ordered}
 
 
 def _assess(

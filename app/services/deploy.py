@@ -30,7 +30,7 @@ from app.domain.workloads import HIBERNATION_ANNOTATION, RELEASE_LABEL, Workload
 from app.request_context import current_request_id
 from app.services.hibernation import HibernationService
 from app.services.leases import LeaseManager
-from app.services.live_status import LiveStatus, read_releases
+from app.services.live_status import LiveStatus
 from app.services.targets import (
     MAX_CONFLICT_RETRIES,
     Target,
@@ -39,6 +39,7 @@ from app.services.targets import (
     conflict_error,
     invalid_workload_error,
 )
+from app.services.workload_lists import read_releases
 
 logger = logging.getLogger("hibernia.deploy")
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.cluster.gateway import ClusterError, ClusterGateway
+from app.cluster.gateway import ClusterError
 from app.cluster.registry import ClusterAccess, ClusterRegistry
 from app.db.models import AppEnvironment, Cluster, HibernationRecord, TransitionCause
 from app.db.repositories.catalog import CatalogRepository
@@ -19,17 +19,21 @@ from app.db.types import utcnow
 from app.domain.errors import ErrorCode, HiberniaError, InvalidInput, NotFound
 from app.domain.status import AppStatus, DerivedStatus
 from app.domain.status_rules import derive_status
-from app.domain.workloads import RELEASE_LABEL, Workload, WorkloadKind
+from app.domain.workloads import Workload
 from app.services.catalog import missing_attachment
+from app.services.workload_lists import ClusterLister, Listings
 
 logger = logging.getLogger("hibernia.status")
 
-WORKLOAD_KINDS = (WorkloadKind.DEPLOYMENT, WorkloadKind.STATEFUL_SET, WorkloadKind.CRON_JOB)
 SYSTEM_ACTOR = "hibernia"
 MAX_GROUP = 1000
-MAX_SELECTOR_CHARS = 3000  # release names per LIST, so its URL stays far below 8 KiB
 
-GroupKey = tuple[int, str, WorkloadKind]  # (cluster id, namespace, kind)
+
+@dataclass
+class _Found:
+    # (cluster id, namespace, release) -> its workloads, and (cluster id, namespace) -> why unread.
+    workloads: dict[tuple[int, str, str | None], list[Workload]] = field(default_factory=dict)
+    errors: dict[tuple[int, str], str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,43 +59,6 @@ def access_of(cluster: Cluster) -> ClusterAccess:
     )
 
 
-def release_selectors(releases: Sequence[str]) -> list[str]:
-    """Label selectors matching these releases: one, unless they would make a LIST's URL too long.
-
-    API servers and proxies refuse request lines over 8 KiB or so; a page of 100 long release names
-    would pass that in one selector, so the names are split across as few selectors as fit.
-    """
-    selectors: list[str] = []
-    chunk: list[str] = []
-    length = 0
-    for release in sorted(set(releases)):
-        if chunk and length + len(release) + 1 > MAX_SELECTOR_CHARS:
-            selectors.append(_selector(chunk))
-            chunk, length = [], 0
-        chunk.append(release)
-        length += len(release) + 1
-    if chunk:
-        selectors.append(_selector(chunk))
-    return selectors
-
-
-async def read_releases(gateway: ClusterGateway, namespace: str, releases: Sequence[str]) -> dict[str, list[Workload]]:
-    """The workloads of several releases in one namespace: one LIST per kind (unless names are many and long)."""
-    listings = await asyncio.gather(
-        *(gateway.list_workloads(namespace, kind, s) for s in release_selectors(releases) for kind in WORKLOAD_KINDS)
-    )
-    found: dict[str, list[Workload]] = {release: [] for release in releases}
-    for listing in listings:
-        for workload in listing:
-            if workload.release in found:
-                found[workload.release].append(workload)
-    return found
-
-
-def _selector(releases: list[str]) -> str:
-    return f"{RELEASE_LABEL} in ({','.join(releases)})"
-
-
 class LiveStatusService:
     def __init__(
         self,
@@ -102,6 +69,7 @@ class LiveStatusService:
         self.session_factory = session_factory
         self.registry = registry
         self.clock = clock
+        self.lister = ClusterLister()
 
     async def observe(
         self,
@@ -185,47 +153,46 @@ class LiveStatusService:
         found = await self.observe([row.id for row in ordered], actor=actor)
         return [found[row.id] for row in ordered]
 
-    async def _list_workloads(self, targets: Sequence[AppEnvironment]) -> dict[GroupKey, list[Workload] | str]:
-        releases: dict[tuple[int, str], set[str]] = {}
+    async def _list_workloads(self, targets: Sequence[AppEnvironment]) -> _Found:
+        """What the cluster holds for each target's release, or why its namespace could not be read."""
+        releases: dict[int, dict[str, set[str]]] = {}
         clusters: dict[int, Cluster] = {}
         for target in targets:
             cluster = target.environment.cluster
             clusters[cluster.id] = cluster
-            releases.setdefault((cluster.id, target.environment.namespace), set()).add(target.release_name)
+            releases.setdefault(cluster.id, {}).setdefault(target.environment.namespace, set()).add(target.release_name)
 
-        async def one(key: GroupKey, selectors: list[str]) -> tuple[GroupKey, list[Workload] | str]:
-            cluster_id, namespace, kind = key
+        async def one(cluster_id: int) -> tuple[int, Listings | ClusterError]:
             try:
                 gateway = await self.registry.gateway(access_of(clusters[cluster_id]))
-                listings = await asyncio.gather(*(gateway.list_workloads(namespace, kind, s) for s in selectors))
             except ClusterError as error:
-                return key, str(error)
-            return key, [w for listing in listings for w in listing]
+                return cluster_id, error
+            return cluster_id, await self.lister.list(gateway, cluster_id, releases[cluster_id])
 
-        calls = [
-            one((cluster_id, namespace, kind), release_selectors(sorted(names)))
-            for (cluster_id, namespace), names in releases.items()
-            for kind in WORKLOAD_KINDS
-        ]
-        return dict(await asyncio.gather(*calls))
+        found = _Found()
+        for cluster_id, listings in await asyncio.gather(*(one(cluster_id) for cluster_id in releases)):
+            if isinstance(listings, ClusterError):
+                found.errors.update(((cluster_id, ns), str(listings)) for ns in releases[cluster_id])
+                continue
+            for (namespace, _kind), listing in listings.items():
+                if isinstance(listing, ClusterError):
+                    found.errors.setdefault((cluster_id, namespace), str(listing))
+                    continue
+                for workload in listing:
+                    found.workloads.setdefault((cluster_id, namespace, workload.release), []).append(workload)
+        return found
 
     def _derive(
         self,
         target: AppEnvironment,
-        listings: dict[GroupKey, list[Workload] | str],
+        found: _Found,
         records: list[HibernationRecord],
         deploys: dict[int, datetime],
         now: datetime,
     ) -> DerivedStatus:
-        cluster_id, namespace = target.environment.cluster_id, target.environment.namespace
-        workloads: list[Workload] = []
-        error: str | None = None
-        for kind in WORKLOAD_KINDS:
-            listing = listings[(cluster_id, namespace, kind)]
-            if isinstance(listing, str):
-                error = error or listing
-            else:
-                workloads.extend(w for w in listing if w.release == target.release_name)
+        place = (target.environment.cluster_id, target.environment.namespace)
+        workloads = found.workloads.get((*place, target.release_name), [])
+        error = found.errors.get(place)
         last_deploy = deploys.get(target.id)
         return derive_status(
             workloads=workloads,

@@ -14,7 +14,7 @@ from contextvars import ContextVar
 
 from app.cluster.gateway import ClusterGateway
 from app.domain.workloads import Workload
-from app.services.live_status import read_releases
+from app.services.workload_lists import read_releases
 
 _Waiter = tuple[str, "asyncio.Future[list[Workload]]"]
 

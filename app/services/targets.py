@@ -18,8 +18,9 @@ from app.domain.status import DerivedStatus
 from app.domain.status_rules import derive_status
 from app.domain.workloads import Workload
 from app.services.catalog import missing_attachment
-from app.services.live_status import LiveStatus, access_of, read_releases
+from app.services.live_status import LiveStatus, access_of
 from app.services.release_reads import current_batcher
+from app.services.workload_lists import read_releases
 
 MAX_CONFLICT_RETRIES = 3
 

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from app.cluster.gateway import (
+    AccessDenied,
     ClusterGateway,
     ClusterUnavailable,
     InvalidWorkload,
@@ -419,6 +420,24 @@ async def test_rejected_credentials_and_forbidden_namespaces(
         await gateway.list_workloads("secret", DEPLOYMENT, "")
     assert await gateway.list_workloads(NS, DEPLOYMENT, "") == []
     assert [r.status for r in simulator.requests] == [401, 401, 403, 200]
+
+
+async def test_a_list_in_all_namespaces_and_its_refusal_with_namespaced_roles(
+    simulator: SimulatedCluster, make_gateway: Callable[..., KubernetesGateway]
+) -> None:
+    for namespace in ("b-team", "a-team"):
+        simulator.add_deployment(namespace, "web", "web", 1)
+        simulator.add_deployment(namespace, "other", "other", 1)
+    gateway = make_gateway()
+
+    found = await gateway.list_workloads(None, DEPLOYMENT, "app.kubernetes.io/instance in (web)")
+
+    assert [(w.namespace, w.name) for w in found] == [("a-team", "web"), ("b-team", "web")]
+    simulator.set_faults(namespaced_access=True)
+    with pytest.raises(AccessDenied, match="403 Forbidden"):
+        await gateway.list_workloads(None, DEPLOYMENT, "")
+    assert len(await gateway.list_workloads("a-team", DEPLOYMENT, "")) == 2
+    assert [(r.namespace, r.status) for r in simulator.requests] == [(None, 200), (None, 403), ("a-team", 200)]
 
 
 async def test_the_rate_limiter_bounds_the_requests_sent(

@@ -28,6 +28,7 @@ Admin endpoints (JSON; never faulted, never recorded):
           knobs: latency_seconds (float), error_rate (0..1, answered 500), throttle_next (int: the
           next N requests get 429), throttle_rate (0..1), retry_after_seconds (the Retry-After
           value), outage (bool: every request answered 503), forbidden_namespaces (list: 403),
+          namespaced_access (bool: lists in all namespaces answered 403),
           only_verbs / only_namespaces (lists restricting latency, 429 and 500), seed (int: the
           random source of the rates)
     GET   /_simulator/stuck      {"workloads": ["namespace/name", ...]}

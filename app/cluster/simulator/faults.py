@@ -4,7 +4,8 @@ Faults apply to Kubernetes API requests only, never to the admin endpoints under
 For one request the injector decides, in this order:
 
 1. `outage` → 503 ServiceUnavailable at once (no latency);
-2. `forbidden_namespaces` → 403 Forbidden for requests in those namespaces;
+2. `forbidden_namespaces` → 403 Forbidden for requests in those namespaces; `namespaced_access`
+   (or any forbidden namespace) → 403 for lists in all namespaces, as with namespaced Roles;
 3. `latency_seconds` → the answer is delayed (cut short if the client disconnects);
 4. `throttle_next` > 0 → 429 TooManyRequests with `Retry-After: retry_after_seconds`, and the
    counter decreases; else with probability `throttle_rate` → the same 429;
@@ -37,6 +38,8 @@ class Faults:
     retry_after_seconds: float = 1.0
     outage: bool = False
     forbidden_namespaces: list[str] = field(default_factory=list)
+    # Credentials with namespaced Roles only: a list in all namespaces is 403.
+    namespaced_access: bool = False
     only_verbs: list[str] = field(default_factory=list)
     only_namespaces: list[str] = field(default_factory=list)
     seed: int = 0
@@ -63,6 +66,7 @@ class Faults:
             retry_after_seconds=float(values["retry_after_seconds"]),
             outage=bool(values["outage"]),
             forbidden_namespaces=[str(v) for v in values["forbidden_namespaces"]],
+            namespaced_access=bool(values["namespaced_access"]),
             only_verbs=[str(v) for v in values["only_verbs"]],
             only_namespaces=[str(v) for v in values["only_namespaces"]],
             seed=int(values["seed"]),
@@ -114,6 +118,9 @@ class FaultInjector:
             return FaultDecision(error=errors.service_unavailable("the API server is unavailable (simulated outage)"))
         if namespace is not None and namespace in f.forbidden_namespaces:
             return FaultDecision(error=errors.forbidden(resource, verb, namespace))
+        if namespace is None and (f.namespaced_access or f.forbidden_namespaces):
+            # Access to some namespaces only is a namespaced grant: no list across all of them.
+            return FaultDecision(error=errors.forbidden(resource, verb, None))
         if f.only_verbs and verb not in f.only_verbs:
             return FaultDecision()
         if f.only_namespaces and namespace not in f.only_namespaces:
