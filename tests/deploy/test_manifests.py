@@ -38,7 +38,10 @@ DATABASE_SECRET = "hibernia-database"
 CONFIG_MAP = "hibernia-config"
 MIGRATE_JOB = "hibernia-migrate"
 MANAGED_ROLE_FILE = "rbac/managed-namespace-role.yaml"
-NOT_IN_KUSTOMIZATION = {MANAGED_ROLE_FILE, "examples/database-secret.example.yaml"}
+CLUSTER_LIST_FILE = "rbac/cluster-list-optional.yaml"
+NOT_IN_KUSTOMIZATION = {MANAGED_ROLE_FILE, CLUSTER_LIST_FILE, "examples/database-secret.example.yaml"}
+# The one optional cluster-wide grant: list the three workload kinds across namespaces, nothing more.
+CLUSTER_LIST_GRANTS = {("apps", "deployments", "list"), ("apps", "statefulsets", "list"), ("batch", "cronjobs", "list")}
 
 # What Hibernia may do in a managed namespace: exactly this, as (API group, resource, verb).
 EXPECTED_GRANTS = {
@@ -236,9 +239,26 @@ def test_rbac_rules_are_explicit_without_wildcards() -> None:
             assert "secrets" not in rule["resources"], f"{role.id}: Hibernia never reads Secrets"
 
 
-def test_no_cluster_wide_rbac_and_no_broad_roles_bound() -> None:
-    for document in _of_kind("ClusterRole") + _of_kind("ClusterRoleBinding"):
-        pytest.fail(f"{document.id}: Hibernia gets per-namespace Roles only")
+def _grants(role: dict[str, Any]) -> set[tuple[str, str, str]]:
+    return {
+        (group, resource, verb)
+        for rule in role["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+
+
+def test_the_only_cluster_wide_rbac_is_the_optional_read_only_list() -> None:
+    cluster_roles = _of_kind("ClusterRole")
+    assert [(r.path, r.name) for r in cluster_roles] == [(CLUSTER_LIST_FILE, "hibernia-list-workloads")]
+    assert _grants(cluster_roles[0].body) == CLUSTER_LIST_GRANTS
+    bindings = _of_kind("ClusterRoleBinding")
+    assert [(b.path, b.body["roleRef"]["name"]) for b in bindings] == [(CLUSTER_LIST_FILE, "hibernia-list-workloads")]
+    assert bindings[0].body["subjects"] == [{"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": NAMESPACE}]
+
+
+def test_no_broad_roles_bound() -> None:
     for binding in _of_kind("RoleBinding"):
         role_ref = binding.body["roleRef"]
         assert role_ref["kind"] == "Role", f"{binding.id}: binds a ClusterRole"
@@ -247,13 +267,7 @@ def test_no_cluster_wide_rbac_and_no_broad_roles_bound() -> None:
 
 def test_managed_namespace_role_grants_exactly_what_hibernia_uses() -> None:
     role = _one("Role", "hibernia-workloads")
-    granted = {
-        (group, resource, verb)
-        for rule in role["rules"]
-        for group in rule["apiGroups"]
-        for resource in rule["resources"]
-        for verb in rule["verbs"]
-    }
+    granted = _grants(role)
     assert ("apps", "deployments/scale", "patch") in granted
     assert ("apps", "statefulsets/scale", "patch") in granted
     assert granted - EXPECTED_GRANTS == set(), "more than Hibernia needs"
