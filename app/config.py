@@ -56,6 +56,8 @@ class Settings(BaseSettings):
         default=None, pattern="^(json|text)$", validation_alias=AliasChoices("HIBERNIA_LOG_FORMAT")
     )
     env: RunMode = Field(default=RunMode.DEVELOPMENT, validation_alias=AliasChoices("HIBERNIA_ENV"))
+    # Move what startup allocated out of the garbage collector's reach (gc.freeze) once serving starts.
+    gc_freeze: bool = Field(default=True, validation_alias=AliasChoices("HIBERNIA_GC_FREEZE"))
 
     @property
     def is_production(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -71,6 +72,17 @@ class HiberniaGraphQL(GraphQL[Context, None]):
 Startup = Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]] | None]]
 
 
+def freeze_startup_heap() -> None:
+    """Moves every object alive now into the collector's permanent generation.
+
+    Startup leaves hundreds of thousands of long-lived objects (kubernetes-asyncio's models, the
+    GraphQL schema, SQLAlchemy's mappers) that every full collection would walk again: a ~100 ms
+    pause every few requests. Collected first, so no garbage is frozen with them.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -113,6 +125,8 @@ def create_app(
         except Exception:  # an unmigrated or unreachable database: /readyz says so, serving goes on
             logger.warning("could not check for abandoned deployments at start", exc_info=True)
         runtime.refresher.start()
+        if settings.gc_freeze:
+            freeze_startup_heap()
         try:
             yield
         finally:

@@ -62,11 +62,11 @@ async def _parts(hibernia: InProcessHibernia) -> dict[str, Callable[[], Awaitabl
     runtime = hibernia.runtime
     async with runtime.session_factory() as session:
         ids = list(await session.scalars(select(AppEnvironment.id).order_by(AppEnvironment.id)))
-        targets = await StatusRepository(session).targets(ids)
+        targets = await StatusRepository(session).observation_targets(ids)
     releases: dict[str, set[str]] = {}
     for target in targets:
-        releases.setdefault(target.environment.namespace, set()).add(target.release_name)
-    cluster = targets[0].environment.cluster
+        releases.setdefault(target.namespace, set()).add(target.release_name)
+    cluster = targets[0].cluster
     gateway = await runtime.registry.gateway(access_of(cluster))
     service = runtime.services.live_status
 

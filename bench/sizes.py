@@ -22,8 +22,8 @@ class Sizes:
     # 3. Bulk deploy: apps in one namespace, this share hibernated; single deploys on other apps.
     bulk_apps: int = 100
     bulk_hibernated_share: float = 0.2
-    bulk_single_deploys: int = 7
-    bulk_repeats: int = 3
+    bulk_single_deploys: int = 15
+    bulk_repeats: int = 9
     # 4. Throughput: load per worker count.
     throughput_workers: tuple[int, ...] = (1, 2)
     throughput_seconds: float = 5.0

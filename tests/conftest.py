@@ -53,6 +53,8 @@ def settings(database: DatabaseUnderTest) -> Settings:
         HIBERNIA_CLUSTER_TIMEOUT_SECONDS=3,
         HIBERNIA_CLUSTER_RATE_LIMIT=1000,
         HIBERNIA_CLUSTER_RATE_BURST=1000,
+        # A collection at each of hundreds of app starts would cost the suite a minute.
+        HIBERNIA_GC_FREEZE=False,
     )
 
 

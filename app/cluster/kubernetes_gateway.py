@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import copy
 import email.utils
 import json
 import logging
@@ -36,8 +35,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
 from kubernetes_asyncio.client import ApiClient, AppsV1Api, BatchV1Api, Configuration
 from kubernetes_asyncio.config import load_incluster_config, load_kube_config
+from yarl import URL
 
 from app.cluster.gateway import (
     AccessDenied,
@@ -48,6 +49,7 @@ from app.cluster.gateway import (
     WorkloadNotFound,
     pod_template_path,
 )
+from app.cluster.json_tree import clone
 from app.domain.workloads import RELEASE_LABEL, Workload, WorkloadKind
 
 logger = logging.getLogger(__name__)
@@ -244,6 +246,32 @@ def _status_of(body: bytes) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
+def _without_per_request_env_lookups(client: ApiClient, configuration: Configuration) -> aiohttp.ClientSession:
+    """Replaces kubernetes-asyncio's HTTP session by one that does not read the environment per request.
+
+    kubernetes-asyncio opens its aiohttp session with `trust_env=True`, so every request looks up
+    ~/.netrc and the proxy variables in a worker thread: two thread hops per request, which halved
+    the rate of PATCHes a bulk deploy can send. A server's environment does not change while it
+    runs, so the proxy (HTTPS_PROXY / HTTP_PROXY, minus NO_PROXY) is looked up once, here, unless the
+    kubeconfig set one. Credentials come from the kubeconfig, never from ~/.netrc.
+
+    Returns the original session, which owns the connection pool the new one borrows: close it
+    after the client.
+    """
+    rest = client.rest_client
+    if not configuration.proxy:
+        with contextlib.suppress(LookupError):
+            proxy, proxy_auth = get_env_proxy_for_url(URL(str(configuration.host)))
+            rest.proxy = str(proxy)
+            if proxy_auth is not None:
+                rest.proxy_headers = {aiohttp.hdrs.PROXY_AUTHORIZATION: proxy_auth.encode()}
+    original: aiohttp.ClientSession = rest.pool_manager
+    rest.pool_manager = aiohttp.ClientSession(
+        connector=original.connector, connector_owner=False, trust_env=False, read_bufsize=2**21
+    )
+    return original
+
+
 class KubernetesGateway:
     """A `ClusterGateway` for one cluster (one kubernetes-asyncio `Configuration`)."""
 
@@ -271,6 +299,7 @@ class KubernetesGateway:
         self.limiter = TokenBucket(rate, burst)
         self._cleanup_files = list(cleanup_files)
         self._client: ApiClient | None = None
+        self._connector_session: aiohttp.ClientSession | None = None  # owns the connection pool
         self._kinds: dict[WorkloadKind, _KindApi] = {}
         self._create_deployment_op: _Operation | None = None
         self._closed = False
@@ -342,6 +371,7 @@ class KubernetesGateway:
         if self._client is None:
             self._client = ApiClient(self.configuration)
             self._client.user_agent = "hibernia/0.1 (kubernetes-asyncio)"
+            self._connector_session = _without_per_request_env_lookups(self._client, self.configuration)
             apps, batch = AppsV1Api(self._client), BatchV1Api(self._client)
             self._kinds = {
                 WorkloadKind.DEPLOYMENT: _KindApi(
@@ -374,6 +404,9 @@ class KubernetesGateway:
         if self._client is not None:
             client, self._client = self._client, None
             await client.close()
+        if self._connector_session is not None:
+            session, self._connector_session = self._connector_session, None
+            await session.close()
         for path in self._cleanup_files:
             with contextlib.suppress(OSError):
                 os.unlink(path)
@@ -434,7 +467,7 @@ class KubernetesGateway:
         resource_version: str,
     ) -> Workload:
         api = self._api(kind)
-        body = copy.deepcopy(patch)
+        body = clone(patch)
         metadata = body.setdefault("metadata", {})
         if not isinstance(metadata, dict):
             raise InvalidWorkload(kind, namespace, name, "the patch's metadata must be an object")

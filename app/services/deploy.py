@@ -141,27 +141,33 @@ class DeployService:
         self, targets: list[Target], image: str, policy: HibernatedPolicy, actor: str
     ) -> dict[str, DeployResult]:
         ids = [t.id for t in targets]
-        async with self.access.session_factory() as session, session.begin():
-            repository = DeploymentRepository(session)
-            # We hold the leases: a RUNNING deploy here belongs to a server that died.
-            await repository.fail_interrupted(ids, at=self.clock(), reason=INTERRUPTED)
-            deployments = await repository.start(
-                ids, image=image, on_hibernated=policy.value, actor=actor, at=self.clock()
-            )
-            records = await StatusRepository(session).hibernation_records(ids)
 
-        # One environment: one cluster and namespace, so one LIST per kind reads every app's workloads.
-        reading: ClusterError | None = None
-        try:
-            gateway = await self.access.gateway(targets[0])
-            workloads = await read_releases(gateway, targets[0].namespace, [t.release for t in targets])
-        except ClusterError as error:
-            reading = error
+        async def start() -> tuple[list[Deployment], dict[int, list[HibernationRecord]]]:
+            async with self.access.session_factory() as session, session.begin():
+                repository = DeploymentRepository(session)
+                # We hold the leases: a RUNNING deploy here belongs to a server that died.
+                await repository.fail_interrupted(ids, at=self.clock(), reason=INTERRUPTED)
+                deployments = await repository.start(
+                    ids, image=image, on_hibernated=policy.value, actor=actor, at=self.clock()
+                )
+                return deployments, await StatusRepository(session).hibernation_records(ids)
+
+        async def read() -> tuple[ClusterGateway, dict[str, list[Workload]]] | ClusterError:
+            # One environment: one cluster and namespace, so one LIST per kind reads every app's
+            # workloads. Reading writes nothing, so it runs while the deployment rows are written.
+            try:
+                gateway = await self.access.gateway(targets[0])
+                return gateway, await read_releases(gateway, targets[0].namespace, [t.release for t in targets])
+            except ClusterError as error:
+                return error
+
+        (deployments, records), reading = await asyncio.gather(start(), read())
         semaphore = asyncio.Semaphore(self.settings.bulk_concurrency)
 
         async def one(target: Target) -> _Decided:
-            if reading is not None:
+            if isinstance(reading, ClusterError):
                 return _Decided(OperationOutcome.FAILED, [cluster_error(reading, target)])
+            gateway, workloads = reading
             async with semaphore:
                 try:
                     return await self._deploy(

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.cluster.gateway import ClusterError
 from app.cluster.registry import ClusterAccess, ClusterRegistry
-from app.db.models import AppEnvironment, Cluster, HibernationRecord, TransitionCause
+from app.db.models import Cluster, HibernationRecord, TransitionCause
 from app.db.repositories.catalog import CatalogRepository
-from app.db.repositories.status import Observation, StatusRepository
+from app.db.repositories.status import Observation, ObservationTarget, StatusRepository
 from app.db.types import utcnow
 from app.domain.errors import ErrorCode, HiberniaError, InvalidInput, NotFound
 from app.domain.status import AppStatus, DerivedStatus
@@ -87,12 +87,18 @@ class LiveStatusService:
         if not ids:
             return {}
         async with self.session_factory() as session:
-            repository = StatusRepository(session)
-            targets = await repository.targets(ids)
-            records = await repository.hibernation_records(ids)
-            deploys = await repository.last_deploys(ids)
+            targets = await StatusRepository(session).observation_targets(ids)
 
-        listings = await self._list_workloads(targets)
+        async def what_the_database_knows() -> tuple[dict[int, list[HibernationRecord]], dict[int, datetime]]:
+            # Read while the cluster answers. A deploy is looked up only where it matters: no
+            # workloads and nothing recorded yet tells MISSING from NOT_DEPLOYED.
+            never_seen = [t.id for t in targets if t.status is AppStatus.NOT_DEPLOYED]
+            async with self.session_factory() as session:
+                repository = StatusRepository(session)
+                records = await repository.hibernation_records(ids)
+                return records, (await repository.last_deploys(never_seen) if never_seen else {})
+
+        listings, (records, deploys) = await asyncio.gather(self._list_workloads(targets), what_the_database_knows())
         now = self.clock()
         derived_by_id: dict[int, DerivedStatus] = {}
         observations: list[Observation] = []
@@ -153,14 +159,13 @@ class LiveStatusService:
         found = await self.observe([row.id for row in ordered], actor=actor)
         return [found[row.id] for row in ordered]
 
-    async def _list_workloads(self, targets: Sequence[AppEnvironment]) -> _Found:
+    async def _list_workloads(self, targets: Sequence[ObservationTarget]) -> _Found:
         """What the cluster holds for each target's release, or why its namespace could not be read."""
         releases: dict[int, dict[str, set[str]]] = {}
         clusters: dict[int, Cluster] = {}
         for target in targets:
-            cluster = target.environment.cluster
-            clusters[cluster.id] = cluster
-            releases.setdefault(cluster.id, {}).setdefault(target.environment.namespace, set()).add(target.release_name)
+            clusters[target.cluster.id] = target.cluster
+            releases.setdefault(target.cluster.id, {}).setdefault(target.namespace, set()).add(target.release_name)
 
         async def one(cluster_id: int) -> tuple[int, Listings | ClusterError]:
             try:
@@ -184,13 +189,13 @@ class LiveStatusService:
 
     def _derive(
         self,
-        target: AppEnvironment,
+        target: ObservationTarget,
         found: _Found,
         records: list[HibernationRecord],
         deploys: dict[int, datetime],
         now: datetime,
     ) -> DerivedStatus:
-        place = (target.environment.cluster_id, target.environment.namespace)
+        place = (target.cluster.id, target.namespace)
         workloads = found.workloads.get((*place, target.release_name), [])
         error = found.errors.get(place)
         last_deploy = deploys.get(target.id)

@@ -440,6 +440,60 @@ async def test_a_list_in_all_namespaces_and_its_refusal_with_namespaced_roles(
     assert [(r.namespace, r.status) for r in simulator.requests] == [(None, 200), (None, 403), ("a-team", 200)]
 
 
+async def test_requests_do_not_hop_to_worker_threads(
+    simulator: SimulatedCluster, make_gateway: Callable[..., KubernetesGateway], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # kubernetes-asyncio's own session reads ~/.netrc and the proxy variables in a thread per request.
+    simulator.add_deployment(NS, "web", "web", 1)
+    gateway = make_gateway()
+    loop = asyncio.get_running_loop()
+    hops: list[object] = []
+    original = loop.run_in_executor
+
+    def counting(executor: object, func: Callable[..., object], *args: object) -> asyncio.Future[object]:
+        hops.append(func)
+        return original(executor, func, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loop, "run_in_executor", counting)
+    await gateway.list_workloads(NS, DEPLOYMENT, "")
+    written = await gateway.get_workload(NS, DEPLOYMENT, "web")
+    await gateway.patch_workload(
+        NS, DEPLOYMENT, "web", {"spec": {"replicas": 2}}, resource_version=written.resource_version
+    )
+
+    assert hops == []
+    assert simulator.count() == 3
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({"HTTP_PROXY": "http://proxy.example:3128"}, "http://proxy.example:3128"),
+        ({"HTTP_PROXY": "http://proxy.example:3128", "NO_PROXY": "127.0.0.1"}, None),
+        ({}, None),
+    ],
+)
+async def test_the_proxy_from_the_environment_is_read_once(
+    simulator: SimulatedCluster,
+    make_gateway: Callable[..., KubernetesGateway],
+    monkeypatch: pytest.MonkeyPatch,
+    environment: dict[str, str],
+    expected: str | None,
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    gateway = make_gateway()
+
+    if expected is None:
+        assert await gateway.list_workloads(NS, DEPLOYMENT, "") == []
+    gateway._api(DEPLOYMENT)  # the client is built on first use
+
+    assert gateway._client is not None
+    assert (gateway._client.rest_client.proxy or None) == expected
+
+
 async def test_the_rate_limiter_bounds_the_requests_sent(
     simulator: SimulatedCluster, make_gateway: Callable[..., KubernetesGateway]
 ) -> None:

@@ -28,9 +28,9 @@ PAGE = """
     environment { namespace } status liveStatus { status workloads { name readyReplicas } } } } } } }"""
 
 # Statements in a steady state (nothing changed since the last look): the apps page, the batched
-# attachments, the observation's reads (targets, hibernation records, last successful deploys) and
-# one UPDATE of `status_observed_at`.
-STEADY_STATE_STATEMENTS = 6
+# attachments, the observation's reads (targets, hibernation records) and one UPDATE of
+# `status_observed_at`. Last deploys are only read for app environments still recorded NOT_DEPLOYED.
+STEADY_STATE_STATEMENTS = 5
 
 
 async def _seed(database: DatabaseUnderTest, simulator: SimulatedCluster) -> None:

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from app.cluster.json_tree import clone
 from app.cluster.simulator import errors
 from app.cluster.simulator.defaults import apply_defaults
-from app.cluster.simulator.json_tree import clone
 from app.cluster.simulator.patches import PatchConflictError, PatchFormatError, apply_patch
 from app.cluster.simulator.resources import RESOURCE_TYPES, ResourceType
 from app.cluster.simulator.selectors import (

@@ -35,6 +35,20 @@ class Observation:
 
 
 @dataclass(frozen=True, slots=True)
+class ObservationTarget:
+    """What observing an app environment needs of it: fewer columns than the entity, and no
+    identity-map bookkeeping for the hundreds of rows a live page observes."""
+
+    id: int
+    release_name: str
+    status: AppStatus
+    status_reason: str
+    wake_started_at: datetime | None
+    namespace: str
+    cluster: Cluster
+
+
+@dataclass(frozen=True, slots=True)
 class LeftBehind:
     """The status an operation leaves an app environment in."""
 
@@ -68,9 +82,22 @@ class StatusRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def targets(self, ids: Sequence[int]) -> list[AppEnvironment]:
-        """App environments with their app, environment and cluster, in one statement."""
-        return _wired((await self.session.execute(_TARGETS.where(AppEnvironment.id.in_(ids)))).all())
+    async def observation_targets(self, ids: Sequence[int]) -> list[ObservationTarget]:
+        query = (
+            select(
+                AppEnvironment.id,
+                AppEnvironment.release_name,
+                AppEnvironment.status,
+                AppEnvironment.status_reason,
+                AppEnvironment.wake_started_at,
+                Environment.namespace,
+                Cluster,
+            )
+            .join(Environment, Environment.id == AppEnvironment.environment_id)
+            .join(Cluster, Cluster.id == Environment.cluster_id)
+            .where(AppEnvironment.id.in_(ids))
+        )
+        return [ObservationTarget(*row) for row in await self.session.execute(query)]
 
     async def targets_by_names(self, app_names: Sequence[str], environment_name: str) -> list[AppEnvironment]:
         query = _TARGETS.where(App.name.in_(app_names), Environment.name == environment_name)

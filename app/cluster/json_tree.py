@@ -1,7 +1,8 @@
 """Copies of JSON documents (dicts, lists and scalars), several times faster than `copy.deepcopy`.
 
-Stored objects and request bodies are always JSON trees, so a copy needs no memo of shared or
-cyclic references; this is the simulator's hot path on every read and write.
+Kubernetes objects, patches and request bodies are always JSON trees, so a copy needs no memo of
+shared or cyclic references. The simulator copies on every read and write; the gateway copies
+every patch it sends.
 """
 
 from __future__ import annotations
