@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
+from app.db.ids import one_of
 from app.db.models import App, AppEnvironment, Cluster, Environment, OperationLease
 from app.domain.errors import InvalidInput
 
@@ -61,7 +62,7 @@ class CatalogRepository:
             .join(AppEnvironment.app)
             .join(AppEnvironment.environment)
             .options(contains_eager(AppEnvironment.app), contains_eager(AppEnvironment.environment))
-            .where(AppEnvironment.id.in_(ids))
+            .where(one_of(self.session, AppEnvironment.id, ids))
         )
         return list(await self.session.scalars(query))
 
@@ -83,7 +84,7 @@ class CatalogRepository:
             select(AppEnvironment)
             .join(AppEnvironment.environment)
             .options(contains_eager(AppEnvironment.environment))
-            .where(AppEnvironment.app_id.in_(app_ids))
+            .where(one_of(self.session, AppEnvironment.app_id, app_ids))
             .order_by(AppEnvironment.app_id, Environment.name)
         )
         return list(await self.session.scalars(query))

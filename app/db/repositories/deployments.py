@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.ids import one_of
 from app.db.models import Deployment, DeploymentOutcome, OperationLease
 
 INTERRUPTED = "Interrupted: the server running this deploy stopped before it finished. Deploy again."
@@ -65,7 +66,7 @@ class DeploymentRepository:
         """Ends RUNNING deployments whose server died; call only while no deploy can be running there."""
         query = update(Deployment).where(Deployment.outcome == DeploymentOutcome.RUNNING)
         if app_environment_ids is not None:
-            query = query.where(Deployment.app_environment_id.in_(app_environment_ids))
+            query = query.where(one_of(self.session, Deployment.app_environment_id, app_environment_ids))
         result = await self.session.execute(
             query.values(outcome=DeploymentOutcome.FAILED, error=reason, finished_at=at).execution_options(
                 synchronize_session=False

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.ids import one_of
 from app.db.models import OperationLease
 
 
@@ -33,7 +34,7 @@ class LeaseRepository:
         result = await self.session.execute(
             update(OperationLease)
             .where(
-                OperationLease.app_environment_id.in_(app_environment_ids),
+                one_of(self.session, OperationLease.app_environment_id, app_environment_ids),
                 or_(OperationLease.holder.is_(None), OperationLease.expires_at < now),
             )
             .values(holder=holder, operation=operation, actor=actor, acquired_at=now, expires_at=expires_at)
@@ -54,7 +55,7 @@ class LeaseRepository:
 
     async def current(self, app_environment_ids: Collection[int]) -> dict[int, OperationLease]:
         rows = await self.session.scalars(
-            select(OperationLease).where(OperationLease.app_environment_id.in_(app_environment_ids))
+            select(OperationLease).where(one_of(self.session, OperationLease.app_environment_id, app_environment_ids))
         )
         return {row.app_environment_id: row for row in rows}
 

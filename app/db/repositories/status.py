@@ -10,6 +10,7 @@ from sqlalchemy import Row, case, func, insert, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.db.ids import one_of
 from app.db.models import (
     App,
     AppEnvironment,
@@ -95,7 +96,7 @@ class StatusRepository:
             )
             .join(Environment, Environment.id == AppEnvironment.environment_id)
             .join(Cluster, Cluster.id == Environment.cluster_id)
-            .where(AppEnvironment.id.in_(ids))
+            .where(one_of(self.session, AppEnvironment.id, ids))
         )
         return [ObservationTarget(*row) for row in await self.session.execute(query)]
 
@@ -118,7 +119,7 @@ class StatusRepository:
             row.id: (row.status, row.status_since)
             for row in await self.session.execute(
                 select(AppEnvironment.id, AppEnvironment.status, AppEnvironment.status_since).where(
-                    AppEnvironment.id.in_(ids)
+                    one_of(self.session, AppEnvironment.id, ids)
                 )
             )
         }
@@ -162,7 +163,7 @@ class StatusRepository:
 
     async def hibernation_records(self, ids: Sequence[int]) -> dict[int, list[HibernationRecord]]:
         rows = await self.session.scalars(
-            select(HibernationRecord).where(HibernationRecord.app_environment_id.in_(ids))
+            select(HibernationRecord).where(one_of(self.session, HibernationRecord.app_environment_id, ids))
         )
         grouped: dict[int, list[HibernationRecord]] = {}
         for row in rows:
@@ -173,7 +174,10 @@ class StatusRepository:
         query = (
             select(Deployment.app_environment_id, func.max(Deployment.started_at))
             # Only releases that reached the cluster: a refused or failed first deploy leaves NOT_DEPLOYED.
-            .where(Deployment.app_environment_id.in_(ids), Deployment.outcome == DeploymentOutcome.SUCCEEDED)
+            .where(
+                one_of(self.session, Deployment.app_environment_id, ids),
+                Deployment.outcome == DeploymentOutcome.SUCCEEDED,
+            )
             .group_by(Deployment.app_environment_id)
         )
         return {row[0]: _aware(row[1]) for row in await self.session.execute(query)}
@@ -239,7 +243,7 @@ class StatusRepository:
         if unchanged_ids:
             await self.session.execute(
                 update(AppEnvironment)
-                .where(AppEnvironment.id.in_(unchanged_ids))
+                .where(one_of(self.session, AppEnvironment.id, unchanged_ids))
                 .values(status_observed_at=at)
                 .execution_options(synchronize_session=False)
             )
