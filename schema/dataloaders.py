@@ -12,7 +12,7 @@ from app.db.models import App, AppEnvironment, Cluster, Deployment, Environment,
 from app.db.repositories.catalog import CatalogRepository
 from app.db.repositories.deployments import DeploymentRepository
 from app.db.repositories.history import HistoryRepository
-from app.db.repositories.status import StatusRepository
+from app.db.repositories.status import ObservationTarget, StatusRepository
 from app.services.live_status import LiveStatus, LiveStatusService
 
 K = TypeVar("K")
@@ -84,12 +84,17 @@ class Loaders:
             session_factory, lambda r, ids: r.app_environments_by_ids(ids), lambda row: row.id
         )
 
+        # Attachments this request has read with their environment and cluster: a live status of
+        # them starts from these rows instead of reading them again.
+        attachments: dict[int, AppEnvironment] = {}
+
         async def load_by_app(app_ids: list[int]) -> list[list[AppEnvironment]]:
             async with session_factory() as session:
                 rows = await CatalogRepository(session).app_environments_by_app_ids(app_ids)
             grouped: dict[int, list[AppEnvironment]] = {i: [] for i in app_ids}
             for row in rows:
                 grouped[row.app_id].append(row)
+                attachments[row.id] = row
             return [grouped[i] for i in app_ids]
 
         self.app_environments_by_app_id: DataLoader[int, list[AppEnvironment]] = DataLoader(load_fn=load_by_app)
@@ -112,8 +117,10 @@ class Loaders:
         self.transitions_count_by_app_environment_id = _count_loader(session_factory, Transition)
 
         async def load_live(ids: list[int]) -> list[LiveStatus]:
-            # The whole batch is one observation: one LIST per (cluster, namespace, kind).
-            found = await live_status.observe(ids)
+            # The whole batch is one observation: one LIST per kind (per namespace and kind with
+            # namespaced Roles).
+            known = [ObservationTarget.of(attachments[i]) for i in ids if i in attachments]
+            found = await live_status.observe(ids, known=known if len(known) == len(ids) else None)
             return [found[i] for i in ids]
 
         self.live_status_by_app_environment_id: DataLoader[int, LiveStatus] = DataLoader(load_fn=load_live)

@@ -77,6 +77,7 @@ class LiveStatusService:
         *,
         actor: str = SYSTEM_ACTOR,
         cause: TransitionCause = TransitionCause.OBSERVED,
+        known: Sequence[ObservationTarget] | None = None,
     ) -> dict[int, LiveStatus]:
         """The live status of these app environments: one LIST per (cluster, namespace, kind).
 
@@ -86,8 +87,11 @@ class LiveStatusService:
         """
         if not ids:
             return {}
-        async with self.session_factory() as session:
-            targets = await StatusRepository(session).observation_targets(ids)
+        if known is not None and {t.id for t in known} == set(ids):
+            targets = list(known)  # the caller read these rows moments ago
+        else:
+            async with self.session_factory() as session:
+                targets = await StatusRepository(session).observation_targets(ids)
 
         async def what_the_database_knows() -> tuple[dict[int, list[HibernationRecord]], dict[int, datetime]]:
             # Read while the cluster answers. A deploy is looked up only where it matters: no

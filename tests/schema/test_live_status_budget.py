@@ -28,9 +28,10 @@ PAGE = """
     environment { namespace } status liveStatus { status workloads { name readyReplicas } } } } } } }"""
 
 # Statements in a steady state (nothing changed since the last look): the apps page, the batched
-# attachments, the observation's reads (targets, hibernation records) and one UPDATE of
-# `status_observed_at`. Last deploys are only read for app environments still recorded NOT_DEPLOYED.
-STEADY_STATE_STATEMENTS = 5
+# attachments (with environments and clusters, which the observation starts from), the hibernation
+# records and one UPDATE of `status_observed_at`. Last deploys are only read for app environments
+# still recorded NOT_DEPLOYED.
+STEADY_STATE_STATEMENTS = 4
 
 
 async def _seed(database: DatabaseUnderTest, simulator: SimulatedCluster) -> None:

@@ -79,11 +79,13 @@ class CatalogRepository:
         return list(await self.session.scalars(query))
 
     async def app_environments_by_app_ids(self, app_ids: Sequence[int]) -> list[AppEnvironment]:
-        """Every attachment of the given apps with its environment, in one statement."""
+        """Every attachment of the given apps with its environment and cluster, in one statement (so a
+        live status of these rows needs no other read of them)."""
         query = (
             select(AppEnvironment)
             .join(AppEnvironment.environment)
-            .options(contains_eager(AppEnvironment.environment))
+            .join(Environment.cluster)
+            .options(contains_eager(AppEnvironment.environment).contains_eager(Environment.cluster))
             .where(one_of(self.session, AppEnvironment.app_id, app_ids))
             .order_by(AppEnvironment.app_id, Environment.name)
         )

@@ -48,6 +48,20 @@ class ObservationTarget:
     namespace: str
     cluster: Cluster
 
+    @classmethod
+    def of(cls, row: AppEnvironment) -> ObservationTarget:
+        """From an attachment loaded with its environment and cluster."""
+        environment = row.environment
+        return cls(
+            row.id,
+            row.release_name,
+            row.status,
+            row.status_reason,
+            row.wake_started_at,
+            environment.namespace,
+            environment.cluster,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class LeftBehind:
