@@ -70,15 +70,21 @@ def _int(value: Any, default: int) -> int:
     return value
 
 
+def _is_map(value: Any) -> bool:
+    # JSON gives dicts: checked first, as the Mapping ABC check costs ten times more (every list
+    # item goes through here a dozen times).
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _string_map(value: Any) -> dict[str, str]:
-    if not isinstance(value, Mapping):
+    if not _is_map(value):
         return {}
     return {str(k): str(v) for k, v in value.items() if v is not None}
 
 
 def _dig(obj: Any, path: tuple[str, ...]) -> Any:
     for part in path:
-        if not isinstance(obj, Mapping):
+        if not _is_map(obj):
             return None
         obj = obj.get(part)
     return obj
@@ -90,7 +96,7 @@ def workload_from_manifest(kind: WorkloadKind, obj: Mapping[str, Any]) -> Worklo
     spec = obj.get("spec") or {}
     status = obj.get("status") or {}
     containers = _dig(obj, (*pod_template_path(kind), "spec", "containers")) or []
-    containers = [c for c in containers if isinstance(c, Mapping)]
+    containers = [c for c in containers if _is_map(c)]
     images = tuple(str(c.get("image") or "") for c in containers)
     generation = _int(metadata.get("generation"), 1)
     common: dict[str, Any] = {
@@ -102,9 +108,7 @@ def workload_from_manifest(kind: WorkloadKind, obj: Mapping[str, Any]) -> Worklo
         "labels": _string_map(metadata.get("labels")),
         "annotations": _string_map(metadata.get("annotations")),
         "images": images,
-        "container_names": tuple(
-            str(c.get("name") or "") for c in containers if isinstance(c, Mapping) and c.get("image")
-        ),
+        "container_names": tuple(str(c.get("name") or "") for c in containers if _is_map(c) and c.get("image")),
     }
     if kind is WorkloadKind.CRON_JOB:
         # A CronJob has no rollout: it is always "observed".
@@ -115,7 +119,7 @@ def workload_from_manifest(kind: WorkloadKind, obj: Mapping[str, Any]) -> Worklo
             **common,
         )
     progressing = next(
-        (c for c in status.get("conditions") or [] if isinstance(c, Mapping) and c.get("type") == "Progressing"),
+        (c for c in status.get("conditions") or [] if _is_map(c) and c.get("type") == "Progressing"),
         None,
     )
     return Workload(
@@ -440,9 +444,7 @@ class KubernetesGateway:
                 return api.list(namespace, _preload_content=False, _request_timeout=timeout, **options)
 
             body = await self._call(f"list {api.plural} in {where}", kind, where, None, page, deadline=deadline)
-            workloads.extend(
-                workload_from_manifest(kind, item) for item in body.get("items") or [] if isinstance(item, Mapping)
-            )
+            workloads.extend(workload_from_manifest(kind, item) for item in body.get("items") or [] if _is_map(item))
             continue_token = (body.get("metadata") or {}).get("continue") or None
             if not continue_token:
                 break
