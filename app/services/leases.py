@@ -106,8 +106,13 @@ class LeaseManager:
                 await LeaseRepository(session).release(holder=holder)
 
     async def _renew(self, holder: str, count: int, target: str) -> None:
-        """Keeps the leases while the operation runs, however slow the cluster is."""
-        while True:
+        """Keeps the leases while the operation runs, however slow the cluster is.
+
+        A lease lost to a takeover (this server stalled past its expiry) is logged; the others are
+        still renewed, so one stall never frees every app of a bulk operation.
+        """
+        held = count
+        while held > 0:
             await asyncio.sleep(self.lease_seconds / 3)
             try:
                 async with self.session_factory() as session, session.begin():
@@ -117,6 +122,8 @@ class LeaseManager:
             except Exception:  # a database blip: try again at the next beat, the lease has time left
                 logger.warning("could not renew the lease on %s", target, exc_info=True)
                 continue
-            if kept < count:
-                logger.error("lost the lease on %s: this server stalled past HIBERNIA_LEASE_SECONDS", target)
-                return
+            if kept < held:
+                logger.error(
+                    "lost %d of the leases on %s: this server stalled past HIBERNIA_LEASE_SECONDS", held - kept, target
+                )
+                held = kept
