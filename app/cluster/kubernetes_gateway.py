@@ -250,25 +250,40 @@ def _status_of(body: bytes) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
-def _without_per_request_env_lookups(client: ApiClient, configuration: Configuration) -> aiohttp.ClientSession:
+def _proxy_from_environment(configuration: Configuration) -> tuple[str | None, dict[str, str] | None]:
+    """The proxy for the API server from HTTP(S)_PROXY / NO_PROXY, unless the kubeconfig set one."""
+    if configuration.proxy:
+        return None, None
+    try:
+        proxy, proxy_auth = get_env_proxy_for_url(URL(str(configuration.host)))
+    except LookupError:
+        return None, None
+    except ValueError as error:
+        raise ClusterUnavailable(f"the proxy set in the environment is not usable: {error}") from error
+    headers = None if proxy_auth is None else {str(aiohttp.hdrs.PROXY_AUTHORIZATION): proxy_auth.encode()}
+    return str(proxy), headers
+
+
+def _without_per_request_env_lookups(
+    client: ApiClient, proxy: tuple[str | None, dict[str, str] | None]
+) -> aiohttp.ClientSession:
     """Replaces kubernetes-asyncio's HTTP session by one that does not read the environment per request.
 
     kubernetes-asyncio opens its aiohttp session with `trust_env=True`, so every request looks up
     ~/.netrc and the proxy variables in a worker thread: two thread hops per request, which halved
     the rate of PATCHes a bulk deploy can send. A server's environment does not change while it
-    runs, so the proxy (HTTPS_PROXY / HTTP_PROXY, minus NO_PROXY) is looked up once, here, unless the
-    kubeconfig set one. Credentials come from the kubeconfig, never from ~/.netrc.
+    runs, so the proxy is looked up once (`_proxy_from_environment`) and passed on. Credentials come
+    from the kubeconfig, never from ~/.netrc.
 
     Returns the original session, which owns the connection pool the new one borrows: close it
     after the client.
     """
     rest = client.rest_client
-    if not configuration.proxy:
-        with contextlib.suppress(LookupError):
-            proxy, proxy_auth = get_env_proxy_for_url(URL(str(configuration.host)))
-            rest.proxy = str(proxy)
-            if proxy_auth is not None:
-                rest.proxy_headers = {aiohttp.hdrs.PROXY_AUTHORIZATION: proxy_auth.encode()}
+    url, headers = proxy
+    if url is not None:
+        rest.proxy = url
+        if headers is not None:
+            rest.proxy_headers = headers
     original: aiohttp.ClientSession = rest.pool_manager
     rest.pool_manager = aiohttp.ClientSession(
         connector=original.connector, connector_owner=False, trust_env=False, read_bufsize=2**21
@@ -373,10 +388,12 @@ class KubernetesGateway:
         if self._closed:
             raise ClusterUnavailable("the cluster gateway is closed")
         if self._client is None:
-            self._client = ApiClient(self.configuration)
-            self._client.user_agent = "hibernia/0.1 (kubernetes-asyncio)"
-            self._connector_session = _without_per_request_env_lookups(self._client, self.configuration)
-            apps, batch = AppsV1Api(self._client), BatchV1Api(self._client)
+            proxy = _proxy_from_environment(self.configuration)  # before anything needs closing
+            client = ApiClient(self.configuration)
+            client.user_agent = "hibernia/0.1 (kubernetes-asyncio)"
+            self._connector_session = _without_per_request_env_lookups(client, proxy)
+            self._client = client
+            apps, batch = AppsV1Api(client), BatchV1Api(client)
             self._kinds = {
                 WorkloadKind.DEPLOYMENT: _KindApi(
                     "deployments",
@@ -405,12 +422,14 @@ class KubernetesGateway:
 
     async def close(self) -> None:
         self._closed = True
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.close()
-        if self._connector_session is not None:
-            session, self._connector_session = self._connector_session, None
-            await session.close()
+        client, self._client = self._client, None
+        session, self._connector_session = self._connector_session, None
+        try:
+            if client is not None:
+                await client.close()
+        finally:
+            if session is not None:
+                await session.close()
         for path in self._cleanup_files:
             with contextlib.suppress(OSError):
                 os.unlink(path)

@@ -22,6 +22,7 @@ from app.db.models import Deployment, DeploymentOutcome, HibernationRecord, Tran
 from app.db.repositories.deployments import INTERRUPTED, DeploymentRepository, Finished
 from app.db.repositories.hibernation_records import HibernationRecordRepository
 from app.db.repositories.status import LeftBehind, StatusRepository
+from app.db.retry import retrying_deadlocks
 from app.db.types import utcnow
 from app.domain.errors import ErrorCode, HiberniaError
 from app.domain.operations import HibernatedPolicy, OperationOutcome, hibernated_explanation, validate_image
@@ -63,6 +64,7 @@ class _Decided:
     woke: bool = False
     stale_records: list[int] = field(default_factory=list)  # hibernation records the deploy made untrue
     note: str | None = None  # for the deployment row, besides the errors
+    at: datetime | None = None  # when it was done: the time its rows are recorded with
 
 
 _FINISHED = {
@@ -152,63 +154,104 @@ class DeployService:
                 )
                 return deployments, await StatusRepository(session).hibernation_records(ids)
 
-        async def read() -> tuple[ClusterGateway, dict[str, list[Workload]]] | ClusterError:
+        async def read() -> tuple[ClusterGateway, dict[str, list[Workload]]] | Exception:
             # One environment: one cluster and namespace, so one LIST per kind reads every app's
             # workloads. Reading writes nothing, so it runs while the deployment rows are written.
             try:
                 gateway = await self.access.gateway(targets[0])
                 return gateway, await read_releases(gateway, targets[0].namespace, [t.release for t in targets])
-            except ClusterError as error:
+            except Exception as error:  # every app fails alone with it, and its deployment is finished
                 return error
 
         (deployments, records), reading = await asyncio.gather(start(), read())
         semaphore = asyncio.Semaphore(self.settings.bulk_concurrency)
 
         async def one(target: Target) -> _Decided:
-            if isinstance(reading, ClusterError):
-                return _Decided(OperationOutcome.FAILED, [cluster_error(reading, target)])
-            gateway, workloads = reading
-            async with semaphore:
-                try:
-                    return await self._deploy(
-                        gateway, target, image, policy, actor, workloads[target.release], records.get(target.id, [])
-                    )
-                except Exception:
-                    request_id = current_request_id()
-                    logger.exception("deploy failed for %s (request %s)", target.label, request_id)
-                    message = f"Unexpected error; it was logged with request id {request_id}."
-                    return _Decided(OperationOutcome.FAILED, [HiberniaError(ErrorCode.INTERNAL, message)])
+            decided = await self._guarded(target, reading, semaphore, image, policy, actor, records)
+            decided.at = self.clock()
+            return decided
 
         decided = await asyncio.gather(*(one(t) for t in targets))
-        return await self._record(targets, deployments, decided, actor)
+        # Recorded even if the request is cancelled now: the patches are done, their rows must say so.
+        recording = asyncio.ensure_future(self._record(targets, deployments, decided, actor))
+        try:
+            return await asyncio.shield(recording)
+        except asyncio.CancelledError:
+            await asyncio.wait([recording])
+            raise
+
+    async def _guarded(
+        self,
+        target: Target,
+        reading: tuple[ClusterGateway, dict[str, list[Workload]]] | Exception,
+        semaphore: asyncio.Semaphore,
+        image: str,
+        policy: HibernatedPolicy,
+        actor: str,
+        records: dict[int, list[HibernationRecord]],
+    ) -> _Decided:
+        """One app of the batch; whatever goes wrong with it stays its own result."""
+        try:
+            if isinstance(reading, Exception):
+                raise reading
+            gateway, workloads = reading
+            async with semaphore:
+                return await self._deploy(
+                    gateway, target, image, policy, actor, workloads[target.release], records.get(target.id, [])
+                )
+        except ClusterError as error:
+            return _Decided(OperationOutcome.FAILED, [cluster_error(error, target)])
+        except Exception:
+            request_id = current_request_id()
+            logger.exception("deploy failed for %s (request %s)", target.label, request_id)
+            message = f"Unexpected error; it was logged with request id {request_id}."
+            return _Decided(OperationOutcome.FAILED, [HiberniaError(ErrorCode.INTERNAL, message)])
 
     async def _record(
         self, targets: list[Target], deployments: list[Deployment], decided: Sequence[_Decided], actor: str
     ) -> dict[str, DeployResult]:
-        """Everything the batch did, in one transaction: statuses, transitions, records, deployments."""
+        """Everything the batch did, in one transaction: statuses, transitions, records, deployments.
+
+        Each app's rows carry the time it was done. Should the transaction fail (after retries on
+        deadlocks), the deployments are still finished on their own, so none stays RUNNING; the
+        statuses are then left to the next observation to repair.
+        """
         now = self.clock()
-        leaves = [
-            LeftBehind(t.id, d.leaves.status, d.leaves.reason, d.woke)
-            for t, d in zip(targets, decided, strict=True)
-            if d.leaves
-        ]
+        done = [(t, deployment, d, d.at or now) for t, deployment, d in zip(targets, deployments, decided, strict=True)]
+        leaves = [LeftBehind(t.id, d.leaves.status, d.leaves.reason, at, d.woke) for t, _, d, at in done if d.leaves]
         finished = [
-            Finished(deployment, _FINISHED[d.outcome], "; ".join(e.message for e in d.errors) or d.note)
-            for deployment, d in zip(deployments, decided, strict=True)
+            Finished(deployment, _FINISHED[d.outcome], "; ".join(e.message for e in d.errors) or d.note, at)
+            for _, deployment, d, at in done
         ]
-        async with self.access.session_factory() as session, session.begin():
-            stale = [i for d in decided for i in d.stale_records]
-            if stale:
-                await HibernationRecordRepository(session).delete_ids(stale)
-            changed = await StatusRepository(session).record_operations(
-                leaves, cause=TransitionCause.DEPLOY, actor=actor, at=now
+        stale = [i for d in decided for i in d.stale_records]
+
+        async def everything() -> set[int]:
+            async with self.access.session_factory() as session, session.begin():
+                if stale:
+                    await HibernationRecordRepository(session).delete_ids(stale)
+                changed = await StatusRepository(session).record_operations(
+                    leaves, cause=TransitionCause.DEPLOY, actor=actor
+                )
+                await DeploymentRepository(session).finish(finished)
+                return changed
+
+        async def outcomes_only() -> None:
+            async with self.access.session_factory() as session, session.begin():
+                await DeploymentRepository(session).finish(finished)
+
+        changed: set[int] = set()
+        try:
+            changed = await retrying_deadlocks(everything, "recording a deploy")
+        except Exception:
+            logger.exception(
+                "could not record the statuses of a deploy of %d apps; finishing its deployments", len(done)
             )
-            await DeploymentRepository(session).finish(finished, at=now)
+            await retrying_deadlocks(outcomes_only, "finishing deployments")
         results: dict[str, DeployResult] = {}
-        for target, deployment, d in zip(targets, deployments, decided, strict=True):
+        for target, deployment, d, at in done:
             status = d.recorded
             if d.leaves is not None:
-                status = LiveStatus(target.id, d.leaves, now, changed=target.id in changed)
+                status = LiveStatus(target.id, d.leaves, at, changed=target.id in changed)
             results[target.row.app.name] = DeployResult(d.outcome, deployment, status, d.errors)
         return results
 

@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.db.models import OperationLease
 from app.db.repositories.leases import LeaseRepository
+from app.db.retry import retrying_deadlocks
 from app.db.types import utcnow
 from app.domain.errors import ErrorCode, HiberniaError
 
@@ -68,18 +70,23 @@ class LeaseManager:
         """
         holder = uuid.uuid4().hex
         now = self.clock()
-        async with self.session_factory() as session, session.begin():
-            repository = LeaseRepository(session)
-            acquired = await repository.try_acquire(
-                list(targets),
-                holder=holder,
-                operation=operation,
-                actor=actor,
-                now=now,
-                expires_at=now + timedelta(seconds=self.lease_seconds),
-            )
-            busy = [i for i in targets if i not in acquired]
-            current = await repository.current(busy) if busy else {}
+
+        async def acquire() -> tuple[set[int], dict[int, OperationLease]]:
+            async with self.session_factory() as session, session.begin():
+                repository = LeaseRepository(session)
+                acquired = await repository.try_acquire(
+                    list(targets),
+                    holder=holder,
+                    operation=operation,
+                    actor=actor,
+                    now=now,
+                    expires_at=now + timedelta(seconds=self.lease_seconds),
+                )
+                busy = [i for i in targets if i not in acquired]
+                return acquired, (await repository.current(busy) if busy else {})
+
+        acquired, current = await retrying_deadlocks(acquire, "taking leases")
+        busy = [i for i in targets if i not in acquired]
         refused: dict[int, HiberniaError] = {}
         for i in busy:
             lease = current.get(i)

@@ -15,6 +15,7 @@ from app.cluster.registry import ClusterAccess, ClusterRegistry
 from app.db.models import Cluster, HibernationRecord, TransitionCause
 from app.db.repositories.catalog import CatalogRepository
 from app.db.repositories.status import Observation, ObservationTarget, StatusRepository
+from app.db.retry import retrying_deadlocks
 from app.db.types import utcnow
 from app.domain.errors import ErrorCode, HiberniaError, InvalidInput, NotFound
 from app.domain.status import AppStatus, DerivedStatus
@@ -115,8 +116,12 @@ class LiveStatusService:
                 )
         changed: list[Observation] = []
         if observations:
-            async with self.session_factory() as session, session.begin():
-                changed = await StatusRepository(session).record(observations, cause=cause, actor=actor, at=now)
+
+            async def write() -> list[Observation]:
+                async with self.session_factory() as session, session.begin():
+                    return await StatusRepository(session).record(observations, cause=cause, actor=actor, at=now)
+
+            changed = await retrying_deadlocks(write, "recording observed statuses")
             for change in changed:
                 logger.info(
                     "status of app environment %s changed: %s -> %s (%s)",

@@ -139,6 +139,6 @@ class TargetAccess:
         at: datetime,
         woke: bool = False,
     ) -> LiveStatus:
-        left = LeftBehind(target.id, derived.status, derived.reason, woke)
-        await StatusRepository(session).record_operations([left], cause=cause, actor=actor, at=at)
+        left = LeftBehind(target.id, derived.status, derived.reason, at, woke)
+        await StatusRepository(session).record_operations([left], cause=cause, actor=actor)
         return LiveStatus(target.id, derived, at)

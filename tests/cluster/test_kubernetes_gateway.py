@@ -494,6 +494,20 @@ async def test_the_proxy_from_the_environment_is_read_once(
     assert (gateway._client.rest_client.proxy or None) == expected
 
 
+async def test_an_unusable_proxy_in_the_environment_is_a_clear_cluster_error(
+    simulator: SimulatedCluster, make_gateway: Callable[..., KubernetesGateway], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "https_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:notaport")
+    gateway = make_gateway()
+
+    with pytest.raises(ClusterUnavailable, match="proxy set in the environment is not usable"):
+        await gateway.list_workloads(NS, DEPLOYMENT, "")
+    monkeypatch.delenv("HTTP_PROXY")
+    assert await gateway.list_workloads(NS, DEPLOYMENT, "") == []  # nothing half-built was kept
+
+
 async def test_the_rate_limiter_bounds_the_requests_sent(
     simulator: SimulatedCluster, make_gateway: Callable[..., KubernetesGateway]
 ) -> None:

@@ -6,10 +6,12 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from app.cluster.simulator import SimulatedCluster
 from app.db.models import App, AppEnvironment, Deployment, OperationLease, Transition
+from app.db.repositories.status import StatusRepository
 from app.db.types import utcnow
 from tests.conftest import ClientFactory
 from tests.fixtures.databases import DatabaseUnderTest
@@ -235,3 +237,22 @@ async def test_refuse_in_a_batch_names_each_hibernated_app(
     refused = next(r for r in payload["results"] if r["app"] == "a")
     assert refused["deployment"]["outcome"] == "FAILED" and refused["status"]["status"] == "HIBERNATING"
     assert _image(simulator, "a") == "a:1" and replicas(simulator, NS, "a") == 0
+
+
+async def test_when_the_statuses_cannot_be_recorded_the_deployments_still_end(
+    graphql: GraphQLClient, simulator: SimulatedCluster, database: DatabaseUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    apps = ["a", "b"]
+    await _setup(graphql, simulator, apps)
+
+    async def broken(*args: object, **kwargs: object) -> set[int]:
+        raise RuntimeError("the database went away mid-write")
+
+    monkeypatch.setattr(StatusRepository, "record_operations", broken)
+    payload = await _deploy_many(graphql, apps, "team/app:2", onHibernated="SKIP")
+
+    # The patches happened: each app says so, and no deployment is left RUNNING or lease held.
+    assert _outcomes(payload) == {app: ("APPLIED", []) for app in apps}
+    assert all(r["deployment"]["outcome"] == "SUCCEEDED" for r in payload["results"])
+    assert all(_image(simulator, app) == "team/app:2" for app in apps)
+    assert await running_deployments(database) == 0 and await held_leases(database) == 0

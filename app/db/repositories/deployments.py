@@ -20,6 +20,7 @@ class Finished:
     deployment: Deployment
     outcome: DeploymentOutcome
     error: str | None
+    at: datetime
 
 
 class DeploymentRepository:
@@ -51,16 +52,17 @@ class DeploymentRepository:
         by_target = {d.app_environment_id: d for d in created}
         return [by_target[i] for i in app_environment_ids]
 
-    async def finish(self, outcomes: Sequence[Finished], *, at: datetime) -> None:
+    async def finish(self, outcomes: Sequence[Finished]) -> None:
         """Ends deployments with their outcomes, in one statement; the objects given are updated too."""
         if not outcomes:
             return
+        outcomes = sorted(outcomes, key=lambda f: f.deployment.id)  # rows locked in one order
         await self.session.execute(
             update(Deployment),
-            [{"id": f.deployment.id, "outcome": f.outcome, "error": f.error, "finished_at": at} for f in outcomes],
+            [{"id": f.deployment.id, "outcome": f.outcome, "error": f.error, "finished_at": f.at} for f in outcomes],
         )
         for f in outcomes:
-            f.deployment.outcome, f.deployment.error, f.deployment.finished_at = f.outcome, f.error, at
+            f.deployment.outcome, f.deployment.error, f.deployment.finished_at = f.outcome, f.error, f.at
 
     async def fail_interrupted(self, app_environment_ids: Sequence[int] | None, *, at: datetime, reason: str) -> int:
         """Ends RUNNING deployments whose server died; call only while no deploy can be running there."""

@@ -70,6 +70,7 @@ class LeftBehind:
     app_environment_id: int
     status: AppStatus
     reason: str
+    at: datetime  # when the operation saw it
     woke: bool = False
 
 
@@ -118,23 +119,24 @@ class StatusRepository:
         query = _TARGETS.where(App.name.in_(app_names), Environment.name == environment_name)
         return _wired((await self.session.execute(query)).all())
 
-    async def record_operations(
-        self, left: Sequence[LeftBehind], *, cause: TransitionCause, actor: str, at: datetime
-    ) -> set[int]:
+    async def record_operations(self, left: Sequence[LeftBehind], *, cause: TransitionCause, actor: str) -> set[int]:
         """Stores the statuses operations left behind (they hold the leases, so they have the last word).
 
-        Three statements for any number of app environments. Every operation leaves an audit row, even
-        when the status did not change; returns the ids whose status changed.
+        Three statements for any number of app environments. The rows are locked first, in id order
+        (PostgreSQL; SQLite locks the whole database), so the previous status is the one replaced
+        and two batches never wait on each other in a cycle. Every operation leaves an audit row,
+        even when the status did not change; returns the ids whose status changed.
         """
         if not left:
             return set()
-        ids = [item.app_environment_id for item in left]
+        left = sorted(left, key=lambda item: item.app_environment_id)
         previous = {
             row.id: (row.status, row.status_since)
             for row in await self.session.execute(
-                select(AppEnvironment.id, AppEnvironment.status, AppEnvironment.status_since).where(
-                    one_of(self.session, AppEnvironment.id, ids)
-                )
+                select(AppEnvironment.id, AppEnvironment.status, AppEnvironment.status_since)
+                .where(one_of(self.session, AppEnvironment.id, [item.app_environment_id for item in left]))
+                .order_by(AppEnvironment.id)
+                .with_for_update()
             )
         }
         changed = {item.app_environment_id for item in left if previous[item.app_environment_id][0] is not item.status}
@@ -145,10 +147,12 @@ class StatusRepository:
                     "id": item.app_environment_id,
                     "status": item.status,
                     "status_reason": item.reason,
-                    "status_observed_at": at,
-                    "status_since": at if item.app_environment_id in changed else previous[item.app_environment_id][1],
+                    "status_observed_at": item.at,
+                    "status_since": item.at
+                    if item.app_environment_id in changed
+                    else previous[item.app_environment_id][1],
                     # A wake that changed something starts the WAKING clock; anything else ends it.
-                    "wake_started_at": at if item.woke and item.status is not AppStatus.HEALTHY else None,
+                    "wake_started_at": item.at if item.woke and item.status is not AppStatus.HEALTHY else None,
                 }
                 for item in left
             ],
@@ -163,7 +167,7 @@ class StatusRepository:
                     "cause": cause,
                     "reason": item.reason,
                     "actor": actor,
-                    "at": at,
+                    "at": item.at,
                 }
                 for item in left
             ],
