@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
 from app.cluster.gateway import (
     ClusterError,
@@ -44,6 +45,8 @@ from app.services.workload_lists import read_releases
 
 logger = logging.getLogger("hibernia.deploy")
 
+T = TypeVar("T")
+
 
 @dataclass
 class DeployResult:
@@ -64,7 +67,7 @@ class _Decided:
     woke: bool = False
     stale_records: list[int] = field(default_factory=list)  # hibernation records the deploy made untrue
     note: str | None = None  # for the deployment row, besides the errors
-    at: datetime | None = None  # when it was done: the time its rows are recorded with
+    at: datetime | None = None  # when it was done: its deployment ends then
 
 
 _FINISHED = {
@@ -82,6 +85,30 @@ def _unlabelled(target: Target) -> HiberniaError:
         f"label {RELEASE_LABEL}={target.release}, so it is not this release's. Label it, or attach the app with "
         "another releaseName.",
     )
+
+
+def _unexpected() -> HiberniaError:
+    return HiberniaError(ErrorCode.INTERNAL, f"Unexpected error; it was logged with request id {current_request_id()}.")
+
+
+async def _even_if_cancelled(recording: Coroutine[Any, Any, T]) -> T:
+    """Runs `recording` to its end even if the request is cancelled meanwhile (once or more): the
+    patches are done and their rows must say so, and the leases must outlive the writes. The
+    cancellation is passed on afterwards; a failure of the recording is then logged, not lost."""
+    task = asyncio.ensure_future(recording)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            cancelled = cancelled or not task.cancelled()
+        except Exception:
+            break  # the task is done; its exception is raised below
+    if cancelled:
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("recording a cancelled deploy failed", exc_info=task.exception())
+        raise asyncio.CancelledError
+    return task.result()
 
 
 class DeployService:
@@ -160,7 +187,10 @@ class DeployService:
             try:
                 gateway = await self.access.gateway(targets[0])
                 return gateway, await read_releases(gateway, targets[0].namespace, [t.release for t in targets])
-            except Exception as error:  # every app fails alone with it, and its deployment is finished
+            except ClusterError as error:  # every app fails alone with it, and its deployment is finished
+                return error
+            except Exception as error:
+                logger.exception("reading the workloads of a deploy of %d apps failed", len(targets))
                 return error
 
         (deployments, records), reading = await asyncio.gather(start(), read())
@@ -172,13 +202,7 @@ class DeployService:
             return decided
 
         decided = await asyncio.gather(*(one(t) for t in targets))
-        # Recorded even if the request is cancelled now: the patches are done, their rows must say so.
-        recording = asyncio.ensure_future(self._record(targets, deployments, decided, actor))
-        try:
-            return await asyncio.shield(recording)
-        except asyncio.CancelledError:
-            await asyncio.wait([recording])
-            raise
+        return await _even_if_cancelled(self._record(targets, deployments, decided, actor))
 
     async def _guarded(
         self,
@@ -191,9 +215,11 @@ class DeployService:
         records: dict[int, list[HibernationRecord]],
     ) -> _Decided:
         """One app of the batch; whatever goes wrong with it stays its own result."""
+        if isinstance(reading, ClusterError):
+            return _Decided(OperationOutcome.FAILED, [cluster_error(reading, target)])
+        if isinstance(reading, Exception):  # logged once, where it happened
+            return _Decided(OperationOutcome.FAILED, [_unexpected()])
         try:
-            if isinstance(reading, Exception):
-                raise reading
             gateway, workloads = reading
             async with semaphore:
                 return await self._deploy(
@@ -202,23 +228,23 @@ class DeployService:
         except ClusterError as error:
             return _Decided(OperationOutcome.FAILED, [cluster_error(error, target)])
         except Exception:
-            request_id = current_request_id()
-            logger.exception("deploy failed for %s (request %s)", target.label, request_id)
-            message = f"Unexpected error; it was logged with request id {request_id}."
-            return _Decided(OperationOutcome.FAILED, [HiberniaError(ErrorCode.INTERNAL, message)])
+            logger.exception("deploy failed for %s (request %s)", target.label, current_request_id())
+            return _Decided(OperationOutcome.FAILED, [_unexpected()])
 
     async def _record(
         self, targets: list[Target], deployments: list[Deployment], decided: Sequence[_Decided], actor: str
     ) -> dict[str, DeployResult]:
         """Everything the batch did, in one transaction: statuses, transitions, records, deployments.
 
-        Each app's rows carry the time it was done. Should the transaction fail (after retries on
-        deadlocks), the deployments are still finished on their own, so none stays RUNNING; the
-        statuses are then left to the next observation to repair.
+        Should the transaction fail (after retries on deadlocks), the deployments are still finished
+        on their own, so none stays RUNNING; the statuses are then left to the next observation to
+        repair.
         """
         now = self.clock()
         done = [(t, deployment, d, d.at or now) for t, deployment, d in zip(targets, deployments, decided, strict=True)]
-        leaves = [LeftBehind(t.id, d.leaves.status, d.leaves.reason, at, d.woke) for t, _, d, at in done if d.leaves]
+        # Statuses and transitions at the recording time, so they never go back behind an observation
+        # written meanwhile; each deployment ends at the time its app was done.
+        leaves = [LeftBehind(t.id, d.leaves.status, d.leaves.reason, now, d.woke) for t, _, d, _ in done if d.leaves]
         finished = [
             Finished(deployment, _FINISHED[d.outcome], "; ".join(e.message for e in d.errors) or d.note, at)
             for _, deployment, d, at in done
@@ -248,10 +274,10 @@ class DeployService:
             )
             await retrying_deadlocks(outcomes_only, "finishing deployments")
         results: dict[str, DeployResult] = {}
-        for target, deployment, d, at in done:
+        for target, deployment, d, _ in done:
             status = d.recorded
             if d.leaves is not None:
-                status = LiveStatus(target.id, d.leaves, at, changed=target.id in changed)
+                status = LiveStatus(target.id, d.leaves, now, changed=target.id in changed)
             results[target.row.app.name] = DeployResult(d.outcome, deployment, status, d.errors)
         return results
 

@@ -122,9 +122,11 @@ class StatusRepository:
     async def record_operations(self, left: Sequence[LeftBehind], *, cause: TransitionCause, actor: str) -> set[int]:
         """Stores the statuses operations left behind (they hold the leases, so they have the last word).
 
-        Three statements for any number of app environments. The rows are locked first, in id order
-        (PostgreSQL; SQLite locks the whole database), so the previous status is the one replaced
-        and two batches never wait on each other in a cycle. Every operation leaves an audit row,
+        Three statements for any number of app environments. On PostgreSQL the rows are locked first,
+        in id order (FOR NO KEY UPDATE, which leaves inserts referencing them free), so the previous
+        status is the one replaced and two batches never wait on each other in a cycle. SQLite has
+        no row locks and takes its write lock at the UPDATE: an observation committed in between can
+        make the transition's from-status the one before it (as before batching). Every operation leaves an audit row,
         even when the status did not change; returns the ids whose status changed.
         """
         if not left:
@@ -136,7 +138,7 @@ class StatusRepository:
                 select(AppEnvironment.id, AppEnvironment.status, AppEnvironment.status_since)
                 .where(one_of(self.session, AppEnvironment.id, [item.app_environment_id for item in left]))
                 .order_by(AppEnvironment.id)
-                .with_for_update()
+                .with_for_update(key_share=True)
             )
         }
         changed = {item.app_environment_id for item in left if previous[item.app_environment_id][0] is not item.status}
