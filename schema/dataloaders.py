@@ -120,7 +120,7 @@ class Loaders:
             # The whole batch is one observation: one LIST per kind (per namespace and kind with
             # namespaced Roles).
             known = [ObservationTarget.of(attachments[i]) for i in ids if i in attachments]
-            found = await live_status.observe(ids, known=known if len(known) == len(ids) else None)
+            found = await live_status.observe(ids, known=known)
             return [found[i] for i in ids]
 
         self.live_status_by_app_environment_id: DataLoader[int, LiveStatus] = DataLoader(load_fn=load_live)

@@ -10,7 +10,7 @@ import strawberry
 from app.domain.access import Action
 from app.domain.errors import HiberniaError, InvalidInputs
 from app.domain.operations import HibernatedPolicy as DomainPolicy
-from app.services.bulk import BulkItem, SingleResult
+from app.services.results import AppResult, BulkItem
 from schema.context import Info
 from schema.enums import HibernatedPolicy, OperationOutcome
 from schema.errors import OperationError, operation_errors
@@ -99,7 +99,7 @@ class BulkPayload:
     )
 
 
-def _status(result: SingleResult | BulkItem) -> AppEnvironmentStatus | None:
+def _status(result: AppResult | BulkItem) -> AppEnvironmentStatus | None:
     return None if result.status is None else AppEnvironmentStatus.from_live(result.status)
 
 
@@ -113,19 +113,19 @@ def _bulk_result(item: BulkItem) -> BulkResult:
     )
 
 
-async def _single(work: Callable[[], Awaitable[SingleResult]]) -> SingleResult:
+async def _single(work: Callable[[], Awaitable[AppResult]]) -> AppResult:
     """Runs one operation; an expected failure raised before it started becomes a FAILED result."""
     from app.domain.operations import OperationOutcome as Outcome
 
     try:
         return await work()
     except InvalidInputs as error:
-        return SingleResult(Outcome.FAILED, None, None, list(error.errors))
+        return AppResult(Outcome.FAILED, errors=list(error.errors))
     except HiberniaError as error:
-        return SingleResult(Outcome.FAILED, None, None, [error])
+        return AppResult(Outcome.FAILED, errors=[error])
 
 
-def _errors(result: SingleResult) -> list[OperationError]:
+def _errors(result: AppResult) -> list[OperationError]:
     return [e for error in result.errors for e in operation_errors(error)]
 
 
@@ -176,11 +176,10 @@ class OperationMutation:
     ) -> BulkPayload:
         policy, actor = _policy(input.on_hibernated), info.context.actor
 
-        async def batch(apps: list[str]) -> dict[str, SingleResult]:
-            results = await info.context.services.deploy.deploy_many(
+        async def batch(apps: list[str]) -> dict[str, AppResult]:
+            return await info.context.services.deploy.deploy_many(
                 input.environment, apps, input.image, on_hibernated=policy, actor=actor
             )
-            return {app: SingleResult(r.outcome, r.deployment, r.status, r.errors) for app, r in results.items()}
 
         try:
             require_action(info, Action.OPERATE, input.environment)
@@ -202,30 +201,29 @@ class OperationMutation:
         return await _bulk(info, input.environment, input.apps, lambda app: _unhibernate(info, app, input.environment))
 
 
-async def _hibernate(info: Info, app: str, environment: str, workloads: list[str] | None = None) -> SingleResult:
+async def _hibernate(info: Info, app: str, environment: str, workloads: list[str] | None = None) -> AppResult:
     require_action(info, Action.OPERATE, environment)
     result = await info.context.services.hibernation.hibernate(
         app, environment, workloads=workloads, actor=info.context.actor
     )
-    return SingleResult(result.outcome, None, result.status, result.errors)
+    return AppResult(result.outcome, status=result.status, errors=result.errors)
 
 
-async def _unhibernate(info: Info, app: str, environment: str) -> SingleResult:
+async def _unhibernate(info: Info, app: str, environment: str) -> AppResult:
     require_action(info, Action.OPERATE, environment)
     result = await info.context.services.hibernation.unhibernate(app, environment, actor=info.context.actor)
-    return SingleResult(result.outcome, None, result.status, result.errors)
+    return AppResult(result.outcome, status=result.status, errors=result.errors)
 
 
-async def _deploy(info: Info, app: str, environment: str, image: str, policy: DomainPolicy | None) -> SingleResult:
+async def _deploy(info: Info, app: str, environment: str, image: str, policy: DomainPolicy | None) -> AppResult:
     require_action(info, Action.OPERATE, environment)
-    result = await info.context.services.deploy.deploy(
+    return await info.context.services.deploy.deploy(
         app, environment, image, on_hibernated=policy, actor=info.context.actor
     )
-    return SingleResult(result.outcome, result.deployment, result.status, result.errors)
 
 
 async def _bulk(
-    info: Info, environment: str, apps: list[str], operation: Callable[[str], Awaitable[SingleResult]]
+    info: Info, environment: str, apps: list[str], operation: Callable[[str], Awaitable[AppResult]]
 ) -> BulkPayload:
     try:
         require_action(info, Action.OPERATE, environment)

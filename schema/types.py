@@ -121,8 +121,9 @@ class AppEnvironment(relay.Node):
     loaded_environment: strawberry.Private[models.Environment | None] = None
 
     @strawberry.field(
-        description="The status read from the cluster now (batched: one LIST per namespace and workload "
-        "kind for the whole request). Also refreshes the recorded status."
+        description="The status read from the cluster now (batched: one LIST per workload kind for the "
+        "whole request, per namespace where Hibernia may not list across namespaces). Also refreshes the "
+        "recorded status."
     )
     async def live_status(self, info: Info) -> AppEnvironmentStatus:
         return AppEnvironmentStatus.from_live(

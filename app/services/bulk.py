@@ -5,38 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db.models import Deployment
 from app.db.repositories.catalog import CatalogRepository
 from app.domain.errors import ErrorCode, HiberniaError, InvalidInput, InvalidInputs, NotFound
 from app.domain.operations import OperationOutcome
 from app.request_context import current_request_id
-from app.services.live_status import LiveStatus
 from app.services.release_reads import batched_release_reads
+from app.services.results import AppResult, BulkItem
 
 logger = logging.getLogger("hibernia.bulk")
 
 MAX_BULK_APPS = 500
-
-
-@dataclass
-class BulkItem:
-    app: str
-    outcome: OperationOutcome
-    deployment: Deployment | None = None
-    status: LiveStatus | None = None
-    errors: list[HiberniaError] = field(default_factory=list)
-
-
-@dataclass
-class SingleResult:
-    outcome: OperationOutcome
-    deployment: Deployment | None
-    status: LiveStatus | None
-    errors: list[HiberniaError]
 
 
 class BulkService:
@@ -45,13 +26,13 @@ class BulkService:
         self.concurrency = concurrency
 
     async def run(
-        self, environment: str, apps: Sequence[str], operation: Callable[[str], Awaitable[SingleResult]]
+        self, environment: str, apps: Sequence[str], operation: Callable[[str], Awaitable[AppResult]]
     ) -> list[BulkItem]:
         """Runs `operation` for each app; results in input order, one app's failure never another's."""
         await self._check(environment, apps)
         semaphore = asyncio.Semaphore(self.concurrency)
 
-        async def one(app: str) -> SingleResult:
+        async def one(app: str) -> AppResult:
             async with semaphore:
                 return await operation(app)
 
@@ -65,7 +46,7 @@ class BulkService:
         self,
         environment: str,
         apps: Sequence[str],
-        operation: Callable[[list[str]], Awaitable[dict[str, SingleResult]]],
+        operation: Callable[[list[str]], Awaitable[dict[str, AppResult]]],
     ) -> list[BulkItem]:
         """Hands all apps to one batched `operation` (which isolates apps itself); results in input order."""
         await self._check(environment, apps)
@@ -83,11 +64,11 @@ class BulkService:
                 raise NotFound("Environment", environment, field="environment")
 
 
-def _item(app: str, result: SingleResult) -> BulkItem:
+def _item(app: str, result: AppResult) -> BulkItem:
     return BulkItem(app, result.outcome, result.deployment, result.status, result.errors)
 
 
-async def _guarded(app: str, work: Awaitable[SingleResult]) -> BulkItem:
+async def _guarded(app: str, work: Awaitable[AppResult]) -> BulkItem:
     try:
         return _item(app, await work)
     except InvalidInputs as error:

@@ -33,6 +33,7 @@ from app.request_context import current_request_id
 from app.services.hibernation import HibernationService
 from app.services.leases import LeaseManager
 from app.services.live_status import LiveStatus
+from app.services.results import AppResult
 from app.services.targets import (
     MAX_CONFLICT_RETRIES,
     Target,
@@ -46,14 +47,6 @@ from app.services.workload_lists import read_releases
 logger = logging.getLogger("hibernia.deploy")
 
 T = TypeVar("T")
-
-
-@dataclass
-class DeployResult:
-    outcome: OperationOutcome
-    deployment: Deployment | None = None
-    status: LiveStatus | None = None
-    errors: list[HiberniaError] = field(default_factory=list)
 
 
 @dataclass
@@ -128,7 +121,7 @@ class DeployService:
 
     async def deploy(
         self, app: str, environment: str, image: str, *, on_hibernated: HibernatedPolicy | None, actor: str
-    ) -> DeployResult:
+    ) -> AppResult:
         return (await self.deploy_many(environment, [app], image, on_hibernated=on_hibernated, actor=actor))[app]
 
     async def deploy_many(
@@ -139,7 +132,7 @@ class DeployService:
         *,
         on_hibernated: HibernatedPolicy | None,
         actor: str,
-    ) -> dict[str, DeployResult]:
+    ) -> dict[str, AppResult]:
         """Deploys to apps of one environment as one batch; each app succeeds or fails on its own.
 
         The batch costs a constant number of SQL statements and one LIST per workload kind whatever
@@ -151,7 +144,7 @@ class DeployService:
         policy = on_hibernated or HibernatedPolicy(self.settings.default_on_hibernated.value)
         resolved = await self.access.resolve_many(apps, environment)
         results = {
-            app: DeployResult(OperationOutcome.FAILED, errors=[r])
+            app: AppResult(OperationOutcome.FAILED, errors=[r])
             for app, r in resolved.items()
             if isinstance(r, HiberniaError)
         }
@@ -160,7 +153,7 @@ class DeployService:
             labels = {i: t.label for i, t in targets.items()}
             async with self.leases.hold_many(labels, operation="deploy", actor=actor) as held:
                 for i, error in held.refused.items():
-                    results[targets[i].row.app.name] = DeployResult(OperationOutcome.FAILED, errors=[error])
+                    results[targets[i].row.app.name] = AppResult(OperationOutcome.FAILED, errors=[error])
                 mine = [t for i, t in targets.items() if i in held.acquired]
                 if mine:
                     results.update(await self._deploy_held(mine, image, policy, actor))
@@ -168,7 +161,7 @@ class DeployService:
 
     async def _deploy_held(
         self, targets: list[Target], image: str, policy: HibernatedPolicy, actor: str
-    ) -> dict[str, DeployResult]:
+    ) -> dict[str, AppResult]:
         ids = [t.id for t in targets]
 
         async def start() -> tuple[list[Deployment], dict[int, list[HibernationRecord]]]:
@@ -233,7 +226,7 @@ class DeployService:
 
     async def _record(
         self, targets: list[Target], deployments: list[Deployment], decided: Sequence[_Decided], actor: str
-    ) -> dict[str, DeployResult]:
+    ) -> dict[str, AppResult]:
         """Everything the batch did, in one transaction: statuses, transitions, records, deployments.
 
         Should the transaction fail (after retries on deadlocks), the deployments are still finished
@@ -273,12 +266,12 @@ class DeployService:
                 "could not record the statuses of a deploy of %d apps; finishing its deployments", len(done)
             )
             await retrying_deadlocks(outcomes_only, "finishing deployments")
-        results: dict[str, DeployResult] = {}
+        results: dict[str, AppResult] = {}
         for target, deployment, d, _ in done:
             status = d.recorded
             if d.leaves is not None:
                 status = LiveStatus(target.id, d.leaves, now, changed=target.id in changed)
-            results[target.row.app.name] = DeployResult(d.outcome, deployment, status, d.errors)
+            results[target.row.app.name] = AppResult(d.outcome, deployment, status, d.errors)
         return results
 
     async def _deploy(

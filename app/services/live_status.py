@@ -80,7 +80,8 @@ class LiveStatusService:
         cause: TransitionCause = TransitionCause.OBSERVED,
         known: Sequence[ObservationTarget] | None = None,
     ) -> dict[int, LiveStatus]:
-        """The live status of these app environments: one LIST per (cluster, namespace, kind).
+        """The live status of these app environments: one LIST per (cluster, kind), per (cluster,
+        namespace, kind) where the cluster refuses lists across namespaces.
 
         Recorded statuses that differ from what was seen are updated, with a transition. An
         UNKNOWN observation (cluster unreachable) is returned but not recorded: the recorded status
@@ -89,7 +90,7 @@ class LiveStatusService:
         if not ids:
             return {}
         if known is not None and {t.id for t in known} == set(ids):
-            targets = list(known)  # the caller read these rows moments ago
+            targets = list(known)  # the caller read all these rows moments ago
         else:
             async with self.session_factory() as session:
                 targets = await StatusRepository(session).observation_targets(ids)
