@@ -147,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "migrate":
         asyncio.run(_migrate())
     elif args.command == "simulate-cluster":
-        from app.cluster.simulator import serve_simulator
+        from app.simulator import serve_simulator
 
         asyncio.run(serve_simulator(args.host, args.port, args.rollout_seconds, args.seed))
     elif args.command == "token":

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from app.cluster.simulator import SimulatedCluster
 from app.main import Runtime
 from app.services.demo import DEMO_CLUSTER, seed_demo_catalog
+from app.simulator import SimulatedCluster
 
 logger = logging.getLogger("hibernia.demo")
 

@@ -23,8 +23,8 @@ from typing import Any, Protocol
 
 import httpx
 
-from app.cluster.simulator import SimulatedCluster
-from app.cluster.simulator.resources import resource_for_kind
+from app.simulator import SimulatedCluster
+from app.simulator.resources import resource_for_kind
 from bench.graphql_client import BenchFailure
 
 ROOT = Path(__file__).resolve().parents[1]

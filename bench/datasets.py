@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.cluster.simulator.manifests import cronjob_manifest, deployment_manifest, statefulset_manifest
 from app.db.models import App, AppEnvironment, Cluster, Environment, OperationLease
 from app.domain.status import AppStatus
+from app.simulator.manifests import cronjob_manifest, deployment_manifest, statefulset_manifest
 from bench.cluster import BenchCluster
 from bench.databases import BenchDatabase
 

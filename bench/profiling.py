@@ -26,7 +26,7 @@ SIMULATOR = "simulator (in process; a real API server runs elsewhere)"
 # Where self time lands: the package of the code, or of its nearest caller outside the standard
 # library (so `deepcopy` under the simulator's store counts as the simulator). The first match wins.
 _OWN = (
-    ("app/cluster/simulator/", SIMULATOR),
+    ("app/simulator/", SIMULATOR),
     ("app/", "app"),
     ("schema/", "schema"),
     ("bench/", "bench (the measuring client)"),

@@ -8,13 +8,16 @@ import pytest
 from starlette.applications import Starlette
 
 from app.cluster.registry import ClusterRegistry
-from app.cluster.simulator import SimulatedCluster
 from app.config import Settings
 from app.main import create_app
 from app.services.refresher import RoundResult, StatusRefresher
+from app.simulator import SimulatedCluster
 from tests.fixtures.databases import DatabaseUnderTest, fresh_database, postgres_admin_url
 from tests.fixtures.graphql import GraphQLClient
 from tests.schema.live_helpers import SIMULATOR_TOKEN
+
+# Gateways and raw HTTP clients pointed at the session simulator.
+pytest_plugins = ["tests.fixtures.cluster_clients"]
 
 BACKENDS = ["sqlite", "postgres"]
 _postgres_tests_passed = 0

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from app.cluster.simulator import SimulatedCluster
 from app.config import RunMode
 from app.services.tokens import TokenService
+from app.simulator import SimulatedCluster
 from tests.conftest import ClientFactory
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.graphql import GraphQLClient

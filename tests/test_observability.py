@@ -7,8 +7,8 @@ import logging
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.cluster.simulator import SimulatedCluster
 from app.logs import JsonFormatter
+from app.simulator import SimulatedCluster
 from tests.fixtures.graphql import GraphQLClient
 from tests.schema.operation_helpers import hibernate, setup_app
 

@@ -11,7 +11,7 @@ from app.domain.workloads import WorkloadKind
 from app.services.catalog import CatalogService, ClusterSpec
 
 DEMO_CLUSTER = "demo"
-# environment → namespace, as app/cluster/simulator/demo.py seeds them
+# environment → namespace, as app/simulator/demo.py seeds them
 DEMO_ENVIRONMENTS = {"dev": "demo-dev", "staging": "demo-staging", "prod": "demo-prod"}
 # app → (team, environments, replicas when awake)
 DEMO_APPS = {

@@ -18,11 +18,12 @@ from app.cluster.gateway import (
     WorkloadNotFound,
     container_image_patch,
 )
-from app.cluster.kubernetes_gateway import KubernetesGateway, RateLimitExceeded, TokenBucket
-from app.cluster.simulator import SimulatedCluster
-from app.cluster.simulator.resources import DEPLOYMENTS
+from app.cluster.kubernetes_gateway import KubernetesGateway
+from app.cluster.rate_limit import RateLimitExceeded, TokenBucket
 from app.domain.workloads import HIBERNATION_ANNOTATION, RELEASE_LABEL, Workload, WorkloadKind
-from tests.cluster.conftest import TOKEN
+from app.simulator import SimulatedCluster
+from app.simulator.resources import DEPLOYMENTS
+from tests.fixtures.cluster_clients import TOKEN
 
 NS = "team-a"
 DEPLOYMENT = WorkloadKind.DEPLOYMENT

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.cluster.simulator import SimulatedCluster
+from app.simulator import SimulatedCluster
 from tests.fixtures.graphql import GraphQLClient
 from tests.schema.catalog_helpers import ATTACH_APP, CREATE_APP, CREATE_CLUSTER, CREATE_ENVIRONMENT
 

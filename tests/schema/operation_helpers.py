@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.cluster.simulator import SimulatedCluster
 from app.db.models import Deployment, HibernationRecord, OperationLease
 from app.domain.workloads import HIBERNATION_ANNOTATION
+from app.simulator import SimulatedCluster
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.graphql import GraphQLClient
 from tests.schema.live_helpers import add_app, add_environment, attach, register_simulator

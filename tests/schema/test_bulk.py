@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from app.cluster.simulator import SimulatedCluster
+from app.simulator import SimulatedCluster
 from tests.conftest import ClientFactory
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.graphql import GraphQLClient

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.cluster.simulator import SimulatedCluster
 from app.config import HibernatedPolicySetting
+from app.simulator import SimulatedCluster
 from tests.conftest import ClientFactory
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.graphql import GraphQLClient

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from app.cluster.simulator import SimulatedCluster
 from app.db.models import App, AppEnvironment, Deployment, OperationLease, Transition
 from app.db.repositories.status import StatusRepository
 from app.db.types import utcnow
+from app.simulator import SimulatedCluster
 from tests.conftest import ClientFactory
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.graphql import GraphQLClient

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.cluster.simulator import SimulatedCluster
+from app.simulator import SimulatedCluster
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.graphql import GraphQLClient
 from tests.schema.operation_helpers import (

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import select
 
-from app.cluster.simulator import SimulatedCluster
 from app.db.models import AppEnvironment, Transition, TransitionCause
 from app.domain.workloads import HIBERNATION_ANNOTATION
+from app.simulator import SimulatedCluster
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.graphql import GraphQLClient
 from tests.schema.live_helpers import SIMULATOR_TOKEN, add_app, add_environment, register_simulator

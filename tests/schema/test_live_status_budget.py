@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import insert
 from starlette.applications import Starlette
 
-from app.cluster.simulator import SimulatedCluster
 from app.db.models import App, AppEnvironment, Cluster, Environment, OperationLease
 from app.domain.workloads import WorkloadKind
 from app.services.workload_lists import DENIAL_MEMORY_SECONDS, ClusterLister
+from app.simulator import SimulatedCluster
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.graphql import GraphQLClient
 from tests.schema.live_helpers import SIMULATOR_TOKEN

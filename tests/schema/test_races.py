@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from app.cluster.simulator import SimulatedCluster
-from app.cluster.simulator.resources import resource_for_kind
 from app.db.models import AppEnvironment, Deployment, OperationLease
 from app.db.types import utcnow
+from app.simulator import SimulatedCluster
+from app.simulator.resources import resource_for_kind
 from tests.conftest import ClientFactory
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.graphql import GraphQLClient

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.cluster.simulator import SimulatedCluster
+from app.simulator import SimulatedCluster
 from tests.conftest import _skip_without_postgres
 from tests.fixtures.databases import DatabaseUnderTest, fresh_database
 from tests.fixtures.graphql import GraphQLClient

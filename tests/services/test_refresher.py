@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import insert, select
 from starlette.applications import Starlette
 
-from app.cluster.simulator import SimulatedCluster
 from app.config import Settings
 from app.db.models import AppEnvironment, Deployment
 from app.main import create_app
 from app.services.live_status import LiveStatus
 from app.services.refresher import StatusRefresher
+from app.simulator import SimulatedCluster
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.graphql import GraphQLClient
 from tests.schema.live_helpers import add_app, add_environment, register_simulator

@@ -28,14 +28,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from app.cluster.simulator import errors
-from app.cluster.simulator.admin import admin_routes
-from app.cluster.simulator.errors import ApiError
-from app.cluster.simulator.patches import PATCH_TYPES
-from app.cluster.simulator.recording import RecordedRequest
-from app.cluster.simulator.resources import RESOURCE_TYPES, ResourceType, resource_for_path, served_groups
-from app.cluster.simulator.selectors import SelectorError, parse_field_selector, parse_label_selector
-from app.cluster.simulator.state import SimulatorState
+from app.simulator import errors
+from app.simulator.admin import admin_routes
+from app.simulator.errors import ApiError
+from app.simulator.patches import PATCH_TYPES
+from app.simulator.recording import RecordedRequest
+from app.simulator.resources import RESOURCE_TYPES, ResourceType, resource_for_path, served_groups
+from app.simulator.selectors import SelectorError, parse_field_selector, parse_label_selector
+from app.simulator.state import SimulatorState
 
 KUBERNETES_VERSION = {
     "major": "1",

@@ -13,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from app.cluster.simulator.faults import Faults
-from app.cluster.simulator.resources import RESOURCE_TYPES
-from app.cluster.simulator.state import SimulatorState
+from app.simulator.faults import Faults
+from app.simulator.resources import RESOURCE_TYPES
+from app.simulator.state import SimulatorState
 
 
 def _state(request: Request) -> SimulatorState:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.cluster.simulator.resources import (
+from app.simulator.resources import (
     CRON_JOBS,
     DEPLOYMENTS,
     HORIZONTAL_POD_AUTOSCALERS,

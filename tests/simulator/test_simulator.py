@@ -13,10 +13,10 @@ import httpx
 import pytest
 from kubernetes_asyncio.client import ApiClient, ApiException, AppsV1Api, AutoscalingV2Api, Configuration
 
-from app.cluster.simulator import SimulatedCluster
-from app.cluster.simulator.patches import merge_patch
 from app.domain.workloads import RELEASE_LABEL
-from tests.cluster.conftest import TOKEN
+from app.simulator import SimulatedCluster
+from app.simulator.patches import merge_patch
+from tests.fixtures.cluster_clients import TOKEN
 
 NS = "dev"
 DEPLOYMENTS = f"/apis/apps/v1/namespaces/{NS}/deployments"

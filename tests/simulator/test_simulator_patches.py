@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.cluster.simulator.patches import (
+from app.simulator.patches import (
     JSON_PATCH,
     MERGE_PATCH,
     STRATEGIC_MERGE_PATCH,

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from app.cluster.simulator.resources import ResourceType
+from app.simulator.resources import ResourceType
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,20 +12,20 @@ from typing import Any
 
 import uvicorn
 
-from app.cluster.simulator.api import build_app
-from app.cluster.simulator.controller import Controller
-from app.cluster.simulator.demo import seed_demo
-from app.cluster.simulator.faults import FaultInjector, Faults
-from app.cluster.simulator.manifests import (
+from app.simulator.api import build_app
+from app.simulator.controller import Controller
+from app.simulator.demo import seed_demo
+from app.simulator.faults import FaultInjector, Faults
+from app.simulator.manifests import (
     cronjob_manifest,
     deployment_manifest,
     hpa_manifest,
     statefulset_manifest,
 )
-from app.cluster.simulator.recording import RecordedRequest, RequestLog
-from app.cluster.simulator.resources import resource_for_kind
-from app.cluster.simulator.state import SimulatorState
-from app.cluster.simulator.store import ObjectStore
+from app.simulator.recording import RecordedRequest, RequestLog
+from app.simulator.resources import resource_for_kind
+from app.simulator.state import SimulatorState
+from app.simulator.store import ObjectStore
 
 logger = logging.getLogger(__name__)
 

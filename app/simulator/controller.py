@@ -36,9 +36,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from app.cluster.simulator.errors import ApiError
-from app.cluster.simulator.resources import DEPLOYMENTS, HORIZONTAL_POD_AUTOSCALERS, STATEFUL_SETS, ResourceType
-from app.cluster.simulator.store import ChangeEvent, ObjectStore
+from app.simulator.errors import ApiError
+from app.simulator.resources import DEPLOYMENTS, HORIZONTAL_POD_AUTOSCALERS, STATEFUL_SETS, ResourceType
+from app.simulator.store import ChangeEvent, ObjectStore
 
 RolloutKey = tuple[ResourceType, str, str]
 

@@ -22,9 +22,9 @@ import random
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from app.cluster.simulator import errors
-from app.cluster.simulator.errors import ApiError
-from app.cluster.simulator.resources import ResourceType
+from app.simulator import errors
+from app.simulator.errors import ApiError
+from app.simulator.resources import ResourceType
 
 
 @dataclass(slots=True)

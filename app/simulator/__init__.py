@@ -45,9 +45,9 @@ Admin endpoints (JSON; never faulted, never recorded):
 Connection refused (rather than 503) is `await cluster.go_offline()` / `go_online()` in process.
 """
 
-from app.cluster.simulator.errors import ApiError
-from app.cluster.simulator.faults import Faults
-from app.cluster.simulator.recording import RecordedRequest
-from app.cluster.simulator.runner import SimulatedCluster, serve_simulator
+from app.simulator.errors import ApiError
+from app.simulator.faults import Faults
+from app.simulator.recording import RecordedRequest
+from app.simulator.runner import SimulatedCluster, serve_simulator
 
 __all__ = ["ApiError", "Faults", "RecordedRequest", "SimulatedCluster", "serve_simulator"]

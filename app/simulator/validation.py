@@ -12,15 +12,15 @@ import re
 from collections.abc import Mapping
 from typing import Any, TypeGuard
 
-from app.cluster.simulator.errors import ApiError, Cause, bad_request
-from app.cluster.simulator.resources import (
+from app.simulator.errors import ApiError, Cause, bad_request
+from app.simulator.resources import (
     CRON_JOBS,
     DEPLOYMENTS,
     HORIZONTAL_POD_AUTOSCALERS,
     STATEFUL_SETS,
     ResourceType,
 )
-from app.cluster.simulator.selectors import (
+from app.simulator.selectors import (
     SelectorError,
     check_label_key,
     check_label_value,

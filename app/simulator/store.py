@@ -20,18 +20,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from app.cluster.json_tree import clone
-from app.cluster.simulator import errors
-from app.cluster.simulator.defaults import apply_defaults
-from app.cluster.simulator.patches import PatchConflictError, PatchFormatError, apply_patch
-from app.cluster.simulator.resources import RESOURCE_TYPES, ResourceType
-from app.cluster.simulator.selectors import (
+from app.simulator import errors
+from app.simulator.defaults import apply_defaults
+from app.simulator.json_tree import clone
+from app.simulator.patches import PatchConflictError, PatchFormatError, apply_patch
+from app.simulator.resources import RESOURCE_TYPES, ResourceType
+from app.simulator.selectors import (
     FieldSelector,
     LabelSelector,
     format_label_selector,
     selector_from_spec,
 )
-from app.cluster.simulator.validation import check_types, is_int, validate
+from app.simulator.validation import check_types, is_int, validate
 
 Key = tuple[str, str]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from app.cluster.simulator.runner import SimulatedCluster
+    from app.simulator.runner import SimulatedCluster
 
 DEMO_NAMESPACES = ("demo-dev", "demo-staging", "demo-prod")
 

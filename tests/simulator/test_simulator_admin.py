@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from app.cluster.kubernetes_gateway import KubernetesGateway
-from app.cluster.simulator import SimulatedCluster, serve_simulator
 from app.domain.workloads import RELEASE_LABEL, WorkloadKind
+from app.simulator import SimulatedCluster, serve_simulator
 
 DEPLOYMENTS = "/apis/apps/v1/namespaces/dev/deployments"
 

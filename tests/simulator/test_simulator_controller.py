@@ -6,13 +6,13 @@ import asyncio
 from typing import Any
 
 from app.cluster.kubernetes_gateway import KubernetesGateway
-from app.cluster.simulator import SimulatedCluster
-from app.cluster.simulator.controller import Controller
-from app.cluster.simulator.manifests import deployment_manifest, statefulset_manifest
-from app.cluster.simulator.patches import MERGE_PATCH, STRATEGIC_MERGE_PATCH
-from app.cluster.simulator.resources import DEPLOYMENTS, STATEFUL_SETS
-from app.cluster.simulator.store import ObjectStore
 from app.domain.workloads import WorkloadKind
+from app.simulator import SimulatedCluster
+from app.simulator.controller import Controller
+from app.simulator.manifests import deployment_manifest, statefulset_manifest
+from app.simulator.patches import MERGE_PATCH, STRATEGIC_MERGE_PATCH
+from app.simulator.resources import DEPLOYMENTS, STATEFUL_SETS
+from app.simulator.store import ObjectStore
 
 
 class FakeClock:

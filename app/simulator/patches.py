@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.cluster.json_tree import clone
+from app.simulator.json_tree import clone
 
 MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.cluster.simulator.selectors import (
+from app.simulator.selectors import (
     SelectorError,
     format_label_selector,
     parse_field_selector,

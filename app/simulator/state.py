@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.cluster.simulator.controller import Controller
-from app.cluster.simulator.faults import FaultInjector
-from app.cluster.simulator.recording import RequestLog
-from app.cluster.simulator.store import ObjectStore
+from app.simulator.controller import Controller
+from app.simulator.faults import FaultInjector
+from app.simulator.recording import RequestLog
+from app.simulator.store import ObjectStore
 
 
 @dataclass(slots=True)
