@@ -6,7 +6,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{Path('var/hibernia.db').as_posix()}"
@@ -48,6 +48,14 @@ class Settings(BaseSettings):
         default=40, ge=1, validation_alias=AliasChoices("HIBERNIA_CLUSTER_RATE_BURST")
     )
     lease_seconds: float = Field(default=120.0, gt=0, validation_alias=AliasChoices("HIBERNIA_LEASE_SECONDS"))
+    # A server beats every heartbeat; one silent for the timeout is dead and its leases are settled
+    # by the others, which look every reconcile interval: an app is free again within
+    # timeout + reconcile seconds (12 by default) of its server's death.
+    heartbeat_seconds: float = Field(default=3.0, gt=0, validation_alias=AliasChoices("HIBERNIA_HEARTBEAT_SECONDS"))
+    server_timeout_seconds: float = Field(
+        default=10.0, gt=0, validation_alias=AliasChoices("HIBERNIA_SERVER_TIMEOUT_SECONDS")
+    )
+    reconcile_seconds: float = Field(default=2.0, ge=0, validation_alias=AliasChoices("HIBERNIA_RECONCILE_SECONDS"))
     bulk_concurrency: int = Field(default=8, ge=1, validation_alias=AliasChoices("HIBERNIA_BULK_CONCURRENCY"))
     max_query_depth: int = Field(default=12, ge=2, validation_alias=AliasChoices("HIBERNIA_MAX_QUERY_DEPTH"))
     max_query_tokens: int = Field(default=4000, ge=50, validation_alias=AliasChoices("HIBERNIA_MAX_QUERY_TOKENS"))
@@ -58,6 +66,15 @@ class Settings(BaseSettings):
     env: RunMode = Field(default=RunMode.DEVELOPMENT, validation_alias=AliasChoices("HIBERNIA_ENV"))
     # Move what startup allocated out of the garbage collector's reach (gc.freeze) once serving starts.
     gc_freeze: bool = Field(default=True, validation_alias=AliasChoices("HIBERNIA_GC_FREEZE"))
+
+    @model_validator(mode="after")
+    def _heartbeats_fit_the_timeout(self) -> Settings:
+        if self.server_timeout_seconds <= 2 * self.heartbeat_seconds:
+            raise ValueError(
+                "HIBERNIA_SERVER_TIMEOUT_SECONDS must be more than twice HIBERNIA_HEARTBEAT_SECONDS, "
+                "or a server that misses one beat is taken for dead"
+            )
+        return self
 
     @property
     def is_production(self) -> bool:

@@ -118,19 +118,26 @@ def create_app(
                 "development mode: requests without a token act as a local admin; "
                 "set HIBERNIA_ENV=production to require API tokens"
             )
-        shutdown = await on_startup(runtime) if on_startup else None
+        services = runtime.services
         try:
-            # Deploys a previous run of this server left RUNNING end now, not at the next refresh.
-            await runtime.refresher.end_abandoned_deployments()
+            await services.presence.beat()  # registered, and on the database's clock, before serving
         except Exception:  # an unmigrated or unreachable database: /readyz says so, serving goes on
-            logger.warning("could not check for abandoned deployments at start", exc_info=True)
+            logger.warning("could not register this server in the database at start", exc_info=True)
+        services.presence.start()
+        shutdown = await on_startup(runtime) if on_startup else None
+        services.reconciler.start()
         runtime.refresher.start()
         if settings.gc_freeze:
             freeze_startup_heap()
         try:
             yield
         finally:
+            # In-flight requests have finished (uvicorn waits for them): what they held is recorded
+            # and freed; leases of requests cut short are left to settle, then this server leaves.
             await runtime.refresher.stop()
+            await services.reconciler.stop()
+            await services.leases.drain()
+            await services.presence.stop()
             if shutdown is not None:
                 await shutdown()
             if owns_registry:

@@ -67,6 +67,11 @@ class ErrorCode(Enum):
         "CONFLICT", description="The object changed while being updated, more often than retries allow."
     )
     FORBIDDEN = strawberry.enum_value("FORBIDDEN", description="The caller may not do this.")
+    SERVICE_UNAVAILABLE = strawberry.enum_value(
+        "SERVICE_UNAVAILABLE",
+        description="Hibernia's database did not answer. Retry in a few seconds; what reached the cluster is "
+        "recorded once the database is back.",
+    )
     INTERNAL = strawberry.enum_value(
         "INTERNAL", description="An unexpected error; the message carries the request id it was logged with."
     )
@@ -102,6 +107,11 @@ class DeploymentOutcome(Enum):
     SUCCEEDED = strawberry.enum_value("SUCCEEDED", description="The release was applied.")
     FAILED = strawberry.enum_value("FAILED", description="Not applied; `reason` says why.")
     SKIPPED = strawberry.enum_value("SKIPPED", description="Not applied because the target was hibernated.")
+    UNCONFIRMED = strawberry.enum_value(
+        "UNCONFIRMED",
+        description="Sent, but the cluster's answer was lost and it could not be read back: the release may be "
+        "running. Hibernia settles it to SUCCEEDED or FAILED from what the cluster shows once it answers.",
+    )
 
 
 @strawberry.enum(description="What caused a status transition.")

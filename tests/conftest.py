@@ -58,6 +58,8 @@ def settings(database: DatabaseUnderTest) -> Settings:
         HIBERNIA_CLUSTER_RATE_BURST=1000,
         # A collection at each of hundreds of app starts would cost the suite a minute.
         HIBERNIA_GC_FREEZE=False,
+        # The reconciler is driven by tests (settle_round), so leases they plant stay as planted.
+        HIBERNIA_RECONCILE_SECONDS=0,
     )
 
 
@@ -136,6 +138,13 @@ def refresher_round(hibernia: Starlette) -> Callable[[], Awaitable[RoundResult]]
     """One round of the background status refresher of the app under test."""
     refresher: StatusRefresher = hibernia.state.runtime.refresher
     return refresher.run_round
+
+
+@pytest.fixture
+def settle_round(hibernia: Starlette) -> Callable[[], Awaitable[int]]:
+    """One round of the reconciler of the app under test; returns how many app environments it settled."""
+    reconcile: Callable[[], Awaitable[int]] = hibernia.state.runtime.services.reconciler.run_round
+    return reconcile
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

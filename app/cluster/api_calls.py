@@ -27,6 +27,7 @@ from app.cluster.gateway import (
     InvalidWorkload,
     WorkloadConflict,
     WorkloadNotFound,
+    WriteOutcomeUnknown,
 )
 from app.cluster.rate_limit import RateLimitExceeded, TokenBucket
 from app.domain.workloads import WorkloadKind
@@ -63,6 +64,13 @@ def _status_of(body: bytes) -> dict[str, Any]:
     except ValueError:
         return {"message": body.decode("utf-8", "replace")[:500]}
     return parsed if isinstance(parsed, dict) else {}
+
+
+@dataclass(slots=True)
+class _Sent:
+    """Whether an attempt of this call may have been acted on by the server."""
+
+    maybe_landed: bool = False
 
 
 class ApiCaller:
@@ -103,16 +111,28 @@ class ApiCaller:
         *,
         deadline: float | None = None,
         idempotent: bool = True,
+        write: bool = False,
     ) -> dict[str, Any]:
+        """One call. A `write` that fails after its request may have reached the server raises
+        `WriteOutcomeUnknown` instead of `ClusterUnavailable`: the caller must read the object back."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout if deadline is None else deadline
+        sent = _Sent()
         try:
             async with asyncio.timeout_at(deadline):
-                return await self._attempts(what, kind, namespace, name, operation, deadline, idempotent)
+                return await self._attempts(what, kind, namespace, name, operation, deadline, idempotent, sent)
         except TimeoutError:
-            raise ClusterUnavailable(
+            sent.maybe_landed = True  # the deadline can only cut a request that was on its way
+            error = ClusterUnavailable(
                 f"the Kubernetes API at {self.server} did not answer within {self.timeout:g}s ({what})"
-            ) from None
+            )
+        except WorkloadConflict:
+            raise
+        except ClusterUnavailable as unavailable:
+            error = unavailable
+        if write and sent.maybe_landed:
+            raise WriteOutcomeUnknown(f"{error.reason}; the change may have landed") from None
+        raise error from None
 
     async def _attempts(
         self,
@@ -123,6 +143,7 @@ class ApiCaller:
         operation: Callable[[float], Awaitable[Any]],
         deadline: float,
         idempotent: bool,
+        sent: _Sent,
     ) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         attempt = 0
@@ -140,7 +161,9 @@ class ApiCaller:
             except TimeoutError:
                 raise
             except aiohttp.ClientError as exc:
-                retryable = idempotent or isinstance(exc, aiohttp.ClientConnectorError)
+                connected = not isinstance(exc, aiohttp.ClientConnectorError)
+                sent.maybe_landed = sent.maybe_landed or connected
+                retryable = idempotent or not connected
                 problem = f"cannot reach the Kubernetes API at {self.server}: {exc or type(exc).__name__}"
                 await self._before_retry(what, attempt, retryable, problem, self._backoff(attempt), deadline)
                 continue
@@ -166,6 +189,8 @@ class ApiCaller:
                     problem = f"the Kubernetes API kept throttling requests (429 Too Many Requests) ({what})"
                     retryable = True
                 else:
+                    # A 503 is a refusal; any other 5xx may come after the write was stored.
+                    sent.maybe_landed = sent.maybe_landed or answer.status != 503
                     wait = min(retry_after, self.max_retry_after) if retry_after is not None else self._backoff(attempt)
                     problem = f"the Kubernetes API failed with HTTP {answer.status}: {message} ({what})"
                     retryable = idempotent or answer.status == 503

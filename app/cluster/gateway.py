@@ -7,6 +7,9 @@ with kubernetes-asyncio (against a real API server or the simulator). Every meth
 - `ClusterUnavailable(reason)`: connection refused or reset, timeout, 5xx after the retries, 429
   beyond the retry budget, the client-side rate limit exhausted within the call's timeout; status
   derivation turns it into UNKNOWN with the reason. `AccessDenied` (403) is one of these.
+- `WriteOutcomeUnknown(reason)`, also a `ClusterUnavailable`: a write (patch or create) may have
+  reached the API server, but no answer says whether it landed (a timeout or a lost connection after
+  the request was sent, a 5xx other than 503). Only reading the object again tells.
 - `WorkloadNotFound`: 404 on a named workload.
 - `WorkloadConflict`: 409; a stale `resourceVersion` (re-read and retry) or, on create, an object
   that already exists (`already_exists=True`).
@@ -31,6 +34,10 @@ class ClusterUnavailable(ClusterError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class WriteOutcomeUnknown(ClusterUnavailable):
+    """A write may or may not have landed: read the object back before telling anyone."""
 
 
 class AccessDenied(ClusterUnavailable):

@@ -270,9 +270,8 @@ class KubernetesGateway:
                 _request_timeout=timeout,
             )
 
-        return workload_from_manifest(
-            kind, await self._calls.call(f"patch {api.plural}/{name}", kind, namespace, name, send)
-        )
+        answer = await self._calls.call(f"patch {api.plural}/{name}", kind, namespace, name, send, write=True)
+        return workload_from_manifest(kind, answer)
 
     async def create_deployment(
         self,
@@ -292,6 +291,6 @@ class KubernetesGateway:
             return create(namespace, body, _preload_content=False, _request_timeout=timeout)
 
         answer = await self._calls.call(
-            f"create deployments/{name}", WorkloadKind.DEPLOYMENT, namespace, name, send, idempotent=False
+            f"create deployments/{name}", WorkloadKind.DEPLOYMENT, namespace, name, send, idempotent=False, write=True
         )
         return workload_from_manifest(WorkloadKind.DEPLOYMENT, answer)

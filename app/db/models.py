@@ -36,6 +36,9 @@ class DeploymentOutcome(StrEnum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     SKIPPED = "SKIPPED"
+    # The release was sent but the cluster's answer was lost and it could not be read back: it may
+    # be running. The reconciler makes it SUCCEEDED or FAILED from what the cluster shows.
+    UNCONFIRMED = "UNCONFIRMED"
 
 
 class TransitionCause(StrEnum):
@@ -143,7 +146,11 @@ class Deployment(Base):
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
-    __table_args__ = (Index("ix_deployments_app_environment_id_id", "app_environment_id", "id"),)
+    __table_args__ = (
+        Index("ix_deployments_app_environment_id_id", "app_environment_id", "id"),
+        # The reconciler looks for deployments without an outcome: few among many.
+        Index("ix_deployments_outcome", "outcome"),
+    )
 
 
 class HibernationRecord(Base):
@@ -191,19 +198,40 @@ class Transition(Base):
     __table_args__ = (Index("ix_transitions_app_environment_id_id", "app_environment_id", "id"),)
 
 
+class Server(Base):
+    """A running Hibernia server process. It proves it is alive by a heartbeat; a server whose
+    heartbeat stopped is dead, and what it held is settled by the others."""
+
+    __tablename__ = "servers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    host: Mapped[str] = mapped_column(String(253))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class OperationLease(Base):
-    """One row per app environment; an operation holds it until `expires_at`."""
+    """One row per app environment; an operation of a live server holds it until `expires_at`.
+
+    A lease whose holder is set but whose server is dead, or which expired, is left to settle: the
+    reconciler takes it, makes the records true to the cluster, and frees it. `operation` and `actor`
+    stay what the interrupted operation was, for the audit row the settling writes.
+    """
 
     __tablename__ = "operation_leases"
 
     app_environment_id: Mapped[int] = mapped_column(
         ForeignKey("app_environments.id", ondelete="CASCADE"), primary_key=True
     )
-    holder: Mapped[str | None] = mapped_column(String(253))
+    holder: Mapped[str | None] = mapped_column(String(253), index=True)
+    server_id: Mapped[str | None] = mapped_column(String(32))
     operation: Mapped[str | None] = mapped_column(String(64))
     actor: Mapped[str | None] = mapped_column(String(253))
     acquired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Why it waits to be settled, once it does: the cluster's answer was lost, the database was away.
+    unsettled: Mapped[str | None] = mapped_column(String(64))
 
 
 class ApiToken(Base):

@@ -52,15 +52,16 @@ def is_hibernated(workload: Workload, record: RecordedHibernation | None) -> boo
     """Whether hibernation, not its owner, put this workload to rest.
 
     Deployments and StatefulSets: desired replicas 0 and a hibernation annotation > 0; the record does
-    not matter, so apps hibernated by Devtron or winter-soldier count too. CronJobs carry no
-    annotation, so a suspended one is hibernated only when a hibernation record says we suspended it.
+    not matter, so apps hibernated by Devtron or winter-soldier count too. A suspended CronJob is
+    hibernated when Hibernia's suspend annotation or a hibernation record says hibernation suspended
+    it; one its owner suspended is not.
     """
     if record is not None and (record.kind, record.name) != (workload.kind, workload.name):
         raise ValueError(
             f"Hibernation record for {record.kind} {record.name} passed for {workload.kind} {workload.name}"
         )
     if workload.kind is WorkloadKind.CRON_JOB:
-        return workload.suspended is True and record is not None
+        return workload.suspended is True and (record is not None or workload.annotated_suspend is not None)
     annotated = workload.annotated_replicas
     return workload.desired_replicas == 0 and annotated is not None and annotated > 0
 

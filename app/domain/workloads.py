@@ -11,6 +11,9 @@ from enum import StrEnum
 # hibernation. Using the same key lets the three tools hibernate and wake each other's apps.
 HIBERNATION_ANNOTATION = "hibernator.devtron.ai/replicas"
 _DIGITS = re.compile(r"[0-9]{1,9}")
+# On a CronJob suspended by hibernation: the `suspend` it had before ("false"), so the cluster itself
+# says which suspension is hibernation's and what to restore, as the replicas annotation does.
+SUSPEND_ANNOTATION = "hibernia.io/original-suspend"
 # The label that ties a workload to a release (Helm's convention).
 RELEASE_LABEL = "app.kubernetes.io/instance"
 
@@ -61,3 +64,8 @@ class Workload:
         if raw is None or not _DIGITS.fullmatch(raw):
             return None
         return int(raw)
+
+    @property
+    def annotated_suspend(self) -> bool | None:
+        """A CronJob's `suspend` before hibernation, or None when absent or unreadable."""
+        return {"true": True, "false": False}.get(self.annotations.get(SUSPEND_ANNOTATION, ""))

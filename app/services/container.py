@@ -14,7 +14,10 @@ from app.services.deploy import DeployService
 from app.services.hibernation import HibernationService
 from app.services.leases import LeaseManager
 from app.services.live_status import LiveStatusService
+from app.services.presence import ServerPresence
+from app.services.reconciler import Reconciler
 from app.services.refresher import StatusRefresher
+from app.services.settling import Settler
 from app.services.targets import TargetAccess
 
 
@@ -26,6 +29,8 @@ class Services:
     deploy: DeployService
     bulk: BulkService
     leases: LeaseManager
+    presence: ServerPresence
+    reconciler: Reconciler
 
 
 def build_services(
@@ -36,21 +41,34 @@ def build_services(
 ) -> Services:
     live_status = LiveStatusService(session_factory, registry)
     access = TargetAccess(session_factory, registry)
-    leases = LeaseManager(
-        session_factory, settings.lease_seconds, on_conflict=None if metrics is None else metrics.lease_conflicts.inc
+    presence = ServerPresence(
+        session_factory, heartbeat_seconds=settings.heartbeat_seconds, timeout_seconds=settings.server_timeout_seconds
     )
-    hibernation = HibernationService(access, leases)
+    leases = LeaseManager(
+        session_factory,
+        settings.lease_seconds,
+        on_conflict=None if metrics is None else metrics.lease_conflicts.inc,
+        presence=presence,
+    )
+    hibernation = HibernationService(access, leases, write_seconds=settings.cluster_timeout_seconds)
     return Services(
         live_status=live_status,
         refresher=StatusRefresher(
             session_factory,
             live_status,
             settings.status_refresh_seconds,
-            lease_seconds=settings.lease_seconds,
             on_round=None if metrics is None else metrics.refreshed,
         ),
         hibernation=hibernation,
         deploy=DeployService(access, leases, hibernation, settings),
         bulk=BulkService(session_factory, settings.bulk_concurrency),
         leases=leases,
+        presence=presence,
+        reconciler=Reconciler(
+            session_factory,
+            Settler(access, presence.now),
+            presence,
+            lease_seconds=settings.lease_seconds,
+            interval_seconds=settings.reconcile_seconds,
+        ),
     )

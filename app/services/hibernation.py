@@ -1,41 +1,39 @@
-"""Hibernate and unhibernate: exact, idempotent, serialised by the operation lease."""
+"""Hibernate and unhibernate: exact, idempotent, serialised by the operation lease.
+
+Each workload is written through `converge` (resourceVersion-guarded, status churn retried, lost
+answers read back). Hibernation records change only for writes the cluster confirmed, or for what a
+read shows: a record exists exactly when its workload is hibernated in the cluster.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import partial
 
-from app.cluster.gateway import (
-    ClusterError,
-    ClusterGateway,
-    InvalidWorkload,
-    WorkloadConflict,
-    WorkloadNotFound,
-)
+from app.cluster.gateway import ClusterError, ClusterGateway, InvalidWorkload, WriteOutcomeUnknown
+from app.db.availability import is_unavailable
 from app.db.models import HibernationRecord, TransitionCause
 from app.db.repositories.hibernation_records import HibernationRecordRepository
 from app.db.types import utcnow
 from app.domain.errors import HiberniaError, InvalidInput
 from app.domain.operations import OperationOutcome
 from app.domain.status import AppStatus
-from app.domain.workloads import HIBERNATION_ANNOTATION, Workload, WorkloadKind
-from app.services.leases import LeaseManager
+from app.domain.wording import some_of
+from app.domain.workloads import HIBERNATION_ANNOTATION, SUSPEND_ANNOTATION, Workload, WorkloadKind
+from app.services.leases import ANSWER_LOST, DATABASE_AWAY, LeaseManager
 from app.services.live_status import LiveStatus
-from app.services.targets import (
-    MAX_CONFLICT_RETRIES,
-    Target,
-    TargetAccess,
-    cluster_error,
-    conflict_error,
-    invalid_workload_error,
-)
+from app.services.targets import Target, TargetAccess, cluster_error, invalid_workload_error, not_recorded
+from app.services.workload_writes import Decision, RecordChange, converge
 
 logger = logging.getLogger("hibernia.hibernation")
 
 Key = tuple[WorkloadKind, str]
+MAX_WORKLOAD_NAMES = 100
+MAX_WORKLOAD_NAME = 253
 
 
 @dataclass
@@ -45,56 +43,98 @@ class OperationResult:
     errors: list[HiberniaError] = field(default_factory=list)
     # The workloads as the operation left them (the patch responses), for a caller that goes on.
     workloads: list[Workload] = field(default_factory=list)
+    # Why the outcome is not (all) recorded, when it is not: the reconciler settles it.
+    unsettled: str | None = None
 
 
 @dataclass
 class _Step:
-    """What one workload's patch changed, for the database."""
+    """What the operation has done so far: the workloads as the cluster answered, and records to store."""
 
     workloads: dict[Key, Workload]
     records: dict[Key, HibernationRecord]
-    record_writes: dict[Key, tuple[int | None, bool | None]] = field(default_factory=dict)
-    record_deletes: set[Key] = field(default_factory=set)
+    record_changes: dict[Key, RecordChange] = field(default_factory=dict)
     changed: bool = False
+    unsettled: str | None = None
+
+
+Plan = Callable[[Workload, HibernationRecord | None], Decision]
+
+
+def check_workload_names(names: Sequence[str] | None) -> None:
+    """Bounds on the `workloads` input, before anything is read or written."""
+    if names is None:
+        return
+    if not names:
+        raise InvalidInput("Give at least one workload name, or omit `workloads` for all.", field="workloads")
+    if len(names) > MAX_WORKLOAD_NAMES:
+        raise InvalidInput(f"Give at most {MAX_WORKLOAD_NAMES} workload names.", field="workloads")
+    too_long = [n for n in names if len(n) > MAX_WORKLOAD_NAME]
+    if too_long:
+        raise InvalidInput(
+            f"Workload names are at most {MAX_WORKLOAD_NAME} characters: {some_of(too_long)}.", field="workloads"
+        )
 
 
 class HibernationService:
-    def __init__(self, access: TargetAccess, leases: LeaseManager, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        access: TargetAccess,
+        leases: LeaseManager,
+        clock: Callable[[], datetime] = utcnow,
+        write_seconds: float = 10.0,
+    ) -> None:
         self.access = access
         self.leases = leases
         self.clock = clock
+        # How long a workload's write may keep retrying while only its status moves.
+        self.write_seconds = write_seconds
 
     async def hibernate(
         self, app: str, environment: str, *, workloads: Sequence[str] | None = None, actor: str
     ) -> OperationResult:
+        check_workload_names(workloads)
         target = await self.access.resolve(app, environment)
-        async with self.leases.hold(target.id, target=target.label, operation="hibernate", actor=actor):
-            return await self._run(
-                target, actor, TransitionCause.HIBERNATE, lambda s, g: self._hibernate(s, g, target, workloads)
-            )
+        async with self.leases.hold(target.id, target=target.label, operation="hibernate", actor=actor) as lease:
+            result = await self._run(target, actor, TransitionCause.HIBERNATE, _hibernate_decision, names=workloads)
+            if result.unsettled:
+                lease.reconcile_later(why=result.unsettled)
+            return result
 
     async def unhibernate(self, app: str, environment: str, *, actor: str) -> OperationResult:
         target = await self.access.resolve(app, environment)
-        async with self.leases.hold(target.id, target=target.label, operation="unhibernate", actor=actor):
-            return await self.unhibernate_locked(target, actor)
+        async with self.leases.hold(target.id, target=target.label, operation="unhibernate", actor=actor) as lease:
+            result = await self.unhibernate_locked(target, actor)
+            if result.unsettled:
+                lease.reconcile_later(why=result.unsettled)
+            return result
 
     async def unhibernate_locked(
-        self, target: Target, actor: str, workloads: Sequence[Workload] | None = None
+        self,
+        target: Target,
+        actor: str,
+        workloads: Sequence[Workload] | None = None,
+        *,
+        leave: Workload | None = None,
     ) -> OperationResult:
-        """Unhibernate while the caller already holds the lease (deploy with WAKE), maybe from its read."""
+        """Unhibernate while the caller already holds the lease (deploy with WAKE), maybe from its read;
+        `leave` is a workload the caller wakes itself (its record stays for it to clear)."""
         return await self._run(
-            target, actor, TransitionCause.UNHIBERNATE, lambda s, g: self._unhibernate(s, g, target), workloads
+            target, actor, TransitionCause.UNHIBERNATE, _unhibernate_decision, workloads=workloads, leave=leave
         )
 
-    # -- the shared frame: read, change workload by workload, always record what happened ---------
+    # -- the shared frame: read, change workload by workload, record what the cluster answered ----
 
     async def _run(
         self,
         target: Target,
         actor: str,
         cause: TransitionCause,
-        change: Callable[[_Step, ClusterGateway], Any],
+        plan: Plan,
+        *,
+        names: Sequence[str] | None = None,
         workloads: Sequence[Workload] | None = None,
+        leave: Workload | None = None,
     ) -> OperationResult:
         try:
             gateway = await self.access.gateway(target)
@@ -102,164 +142,149 @@ class HibernationService:
                 workloads = await self.access.read_workloads(gateway, target)
         except ClusterError as error:
             return OperationResult(OperationOutcome.FAILED, errors=[cluster_error(error, target)])
-        records = await self.access.records(target)
+        chosen = list(workloads)
+        if names is not None:
+            known = {w.name for w in chosen}
+            unknown = [n for n in dict.fromkeys(names) if n not in known]
+            if unknown:  # refused before anything is written, the audit trail included
+                refused = InvalidInput(
+                    f"{target.label} has no workload named {some_of(unknown)}; "
+                    f"its workloads are: {some_of(sorted(known), limit=10) or 'none'}.",
+                    field="workloads",
+                )
+                return OperationResult(OperationOutcome.FAILED, errors=[refused])
+            chosen = [w for w in chosen if w.name in set(names)]
+        if leave is not None:
+            chosen = [w for w in chosen if (w.kind, w.name) != (leave.kind, leave.name)]
         step = _Step(
             workloads={(w.kind, w.name): w for w in workloads},
-            records={(r.workload_kind, r.workload_name): r for r in records},
+            records={(r.workload_kind, r.workload_name): r for r in await self.access.records(target)},
         )
-        errors: list[HiberniaError] = []
+        errors = await self._change(step, gateway, target, chosen, plan)
+        if cause is TransitionCause.UNHIBERNATE and not errors:
+            # Records of workloads that no longer exist would wake nothing; drop them.
+            gone = {k: RecordChange(delete=True) for k in step.records if k not in step.workloads}
+            step.record_changes.update(gone)
         try:
-            await change(step, gateway)
-        except ClusterError as error:
-            errors.append(cluster_error(error, target))
-        except HiberniaError as error:
-            errors.append(error)
-        finally:
-            # Whatever happened, what was done is stored: records of patched workloads and the status
-            # they leave, so the next call sees, explains and repairs a half-done operation.
-            status = await self._save(target, step, actor, cause)
+            status: LiveStatus | None = await self._save(target, step, actor, cause)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            # What the cluster did stands; the reconciler records it once the database is back.
+            status, step.unsettled = None, DATABASE_AWAY
+            errors.append(not_recorded(target))
         if errors:
             outcome = OperationOutcome.FAILED
         else:
             outcome = OperationOutcome.APPLIED if step.changed else OperationOutcome.UNCHANGED
-        return OperationResult(outcome, status, errors, list(step.workloads.values()))
+        return OperationResult(outcome, status, errors, list(step.workloads.values()), step.unsettled)
+
+    async def _change(
+        self, step: _Step, gateway: ClusterGateway, target: Target, chosen: list[Workload], plan: Plan
+    ) -> list[HiberniaError]:
+        """Writes the chosen workloads one by one; stops at the first that fails, keeping what was done."""
+        deadline = asyncio.get_running_loop().time() + self.write_seconds
+        for workload in sorted(chosen, key=lambda w: (w.kind.value, w.name)):
+            key = (workload.kind, workload.name)
+            decide = partial(_for_record, plan, step.records.get(key))
+            try:
+                written = await converge(gateway, workload, decide, deadline=deadline)
+            except InvalidWorkload as error:
+                return [invalid_workload_error(error)]
+            except ClusterError as error:
+                step.unsettled = ANSWER_LOST if isinstance(error, WriteOutcomeUnknown) else None
+                return [cluster_error(error, target)]
+            if written.workload is None:
+                step.workloads.pop(key, None)
+            else:
+                step.workloads[key] = written.workload
+            if written.record is not None:
+                step.record_changes[key] = written.record
+            step.changed = step.changed or written.changed
+        return []
 
     async def _save(self, target: Target, step: _Step, actor: str, cause: TransitionCause) -> LiveStatus:
         now = self.clock()
+        writes = {k: (c.original_replicas, c.original_suspend) for k, c in step.record_changes.items() if not c.delete}
+        deletes = {k for k, c in step.record_changes.items() if c.delete}
         async with self.access.session_factory() as session, session.begin():
             repository = HibernationRecordRepository(session)
-            await repository.delete(target.id, step.record_deletes)
-            await repository.write(target.id, step.record_writes, actor=actor, at=now)
+            await repository.delete(target.id, deletes)
+            await repository.write(target.id, writes, actor=actor, at=now)
             records = await repository.for_target(target.id)
+            woke = cause is TransitionCause.UNHIBERNATE and step.changed
             derived = self.access.derive(
                 target,
                 list(step.workloads.values()),
                 records,
                 now=now,
                 ever_deployed=bool(step.workloads) or target.row.status is not AppStatus.NOT_DEPLOYED,
-                wake_started_at=now if cause is TransitionCause.UNHIBERNATE and step.changed else None,
+                wake_started_at=now if woke else None,
             )
-            woke = cause is TransitionCause.UNHIBERNATE and step.changed
             return await self.access.record_status(
                 session, target, derived, cause=cause, actor=actor, at=now, woke=woke
             )
 
-    # -- hibernate ------------------------------------------------------------------------------
 
-    async def _hibernate(
-        self, step: _Step, gateway: ClusterGateway, target: Target, names: Sequence[str] | None
-    ) -> None:
-        chosen = list(step.workloads.values())
-        if names is not None:
-            known = {w.name for w in chosen}
-            unknown = sorted(set(names) - known)
-            if unknown:
-                raise InvalidInput(
-                    f"{target.label} has no workload named {', '.join(unknown)}; "
-                    f"its workloads are: {', '.join(sorted(known)) or 'none'}.",
-                    field="workloads",
-                )
-            chosen = [w for w in chosen if w.name in set(names)]
-        for workload in sorted(chosen, key=lambda w: (w.kind.value, w.name)):
-            await self._with_retries(step, gateway, target, workload, self._hibernate_one)
+# -- what each operation asks of one workload (pure) -----------------------------------------------
 
-    def _hibernate_one(self, step: _Step, workload: Workload) -> dict[str, Any] | None:
-        key = (workload.kind, workload.name)
-        record = step.records.get(key)
-        if workload.kind is WorkloadKind.CRON_JOB:
-            if record is None and workload.suspended:
-                return None  # suspended by its owner: not ours to record, stays suspended on wake
-            if record is None:
-                step.record_writes[key] = (None, False)
-            return None if workload.suspended else {"spec": {"suspend": True}}
-        annotated = workload.annotated_replicas
-        if workload.desired_replicas == 0:
-            if annotated is not None and annotated > 0:
-                # Already hibernated (by us, Devtron or winter-soldier): the annotation is the truth.
-                if record is None or record.original_replicas != annotated:
-                    step.record_writes[key] = (annotated, None)
-                return None
-            if record is not None and (record.original_replicas or 0) > 0:
-                # Hibernated by us but the annotation was lost: put it back from the record.
-                return {"metadata": {"annotations": {HIBERNATION_ANNOTATION: str(record.original_replicas)}}}
-            return None  # at 0 on purpose: nothing to hibernate, and never record 0 as an original
-        step.record_writes[key] = (workload.desired_replicas, None)
-        return {
+
+def _for_record(plan: Plan, record: HibernationRecord | None, workload: Workload) -> Decision:
+    return plan(workload, record)
+
+
+def _hibernate_decision(workload: Workload, record: HibernationRecord | None) -> Decision:
+    if workload.kind is WorkloadKind.CRON_JOB:
+        if workload.suspended:
+            original = workload.annotated_suspend
+            if original is not None and (record is None or record.original_suspend != original):
+                return Decision(None, RecordChange(original_suspend=original))
+            return Decision(None)  # ours already, or suspended by its owner: not ours to record
+        return Decision(
+            {"metadata": {"annotations": {SUSPEND_ANNOTATION: "false"}}, "spec": {"suspend": True}},
+            RecordChange(original_suspend=False),
+        )
+    annotated = workload.annotated_replicas
+    if workload.desired_replicas == 0:
+        if annotated is not None and annotated > 0:
+            # Already hibernated (by us, Devtron or winter-soldier): the annotation is the truth.
+            if record is None or record.original_replicas != annotated:
+                return Decision(None, RecordChange(original_replicas=annotated))
+            return Decision(None)
+        if record is not None and (record.original_replicas or 0) > 0:
+            # Hibernated by us but the annotation was lost: put it back from the record.
+            return Decision({"metadata": {"annotations": {HIBERNATION_ANNOTATION: str(record.original_replicas)}}})
+        return Decision(None)  # at 0 on purpose: nothing to hibernate, and never record 0 as an original
+    return Decision(
+        {
             "metadata": {"annotations": {HIBERNATION_ANNOTATION: str(workload.desired_replicas)}},
             "spec": {"replicas": 0},
-        }
+        },
+        RecordChange(original_replicas=workload.desired_replicas),
+    )
 
-    # -- unhibernate ----------------------------------------------------------------------------
 
-    async def _unhibernate(self, step: _Step, gateway: ClusterGateway, target: Target) -> None:
-        for workload in sorted(step.workloads.values(), key=lambda w: (w.kind.value, w.name)):
-            await self._with_retries(step, gateway, target, workload, self._unhibernate_one)
-        # Records of workloads that no longer exist would wake nothing; drop them.
-        step.record_deletes.update(key for key in step.records if key not in step.workloads)
-
-    def _unhibernate_one(self, step: _Step, workload: Workload) -> dict[str, Any] | None:
-        key = (workload.kind, workload.name)
-        record = step.records.get(key)
-        if workload.kind is WorkloadKind.CRON_JOB:
-            if record is None:
-                return None
-            step.record_deletes.add(key)
-            original = bool(record.original_suspend)
-            return None if workload.suspended == original else {"spec": {"suspend": original}}
-        annotated = workload.annotated_replicas
-        restore = annotated if annotated is not None and annotated > 0 else None
-        if restore is None and record is not None and (record.original_replicas or 0) > 0:
-            restore = record.original_replicas
-        if record is not None:
-            step.record_deletes.add(key)
-        if workload.desired_replicas > 0 or restore is None:
-            # Awake already (woken outside Hibernia) or never hibernated: only clear leftovers.
-            if annotated is not None:
-                return {"metadata": {"annotations": {HIBERNATION_ANNOTATION: None}}}
-            return None
-        return {"metadata": {"annotations": {HIBERNATION_ANNOTATION: None}}, "spec": {"replicas": restore}}
-
-    # -- one workload, guarded by its resourceVersion -------------------------------------------
-
-    async def _with_retries(
-        self,
-        step: _Step,
-        gateway: ClusterGateway,
-        target: Target,
-        workload: Workload,
-        decide: Callable[[_Step, Workload], dict[str, Any] | None],
-    ) -> None:
-        key = (workload.kind, workload.name)
-        for _attempt in range(MAX_CONFLICT_RETRIES):
-            patch = decide(step, workload)
-            if patch is None:
-                return
-            try:
-                written = await gateway.patch_workload(
-                    target.namespace, workload.kind, workload.name, patch, resource_version=workload.resource_version
-                )
-            except WorkloadConflict:
-                # Changed behind our back since we read it: re-read and decide again, never overwrite.
-                step.record_writes.pop(key, None)
-                step.record_deletes.discard(key)
-                try:
-                    workload = await gateway.get_workload(target.namespace, workload.kind, workload.name)
-                except WorkloadNotFound:
-                    step.workloads.pop(key, None)  # deleted meanwhile: nothing left to change
-                    return
-                step.workloads[key] = workload
-                continue
-            except WorkloadNotFound:
-                step.workloads.pop(key, None)
-                step.record_writes.pop(key, None)
-                return
-            except InvalidWorkload as error:
-                step.record_writes.pop(key, None)
-                step.record_deletes.discard(key)
-                raise invalid_workload_error(error) from error
-            step.workloads[key] = written
-            step.changed = True
-            return
-        step.record_writes.pop(key, None)
-        step.record_deletes.discard(key)
-        raise conflict_error(target, workload.name)
+def _unhibernate_decision(workload: Workload, record: HibernationRecord | None) -> Decision:
+    forget = RecordChange(delete=True) if record is not None else None
+    if workload.kind is WorkloadKind.CRON_JOB:
+        annotated = workload.annotated_suspend
+        original: bool | None = annotated if annotated is not None else (record.original_suspend if record else None)
+        if original is None:
+            return Decision(None)  # never suspended by hibernation: stays as its owner left it
+        if workload.suspended == original and annotated is None:
+            return Decision(None, forget)
+        return Decision(
+            {"metadata": {"annotations": {SUSPEND_ANNOTATION: None}}, "spec": {"suspend": original}}, forget
+        )
+    replicas = workload.annotated_replicas
+    restore = replicas if replicas is not None and replicas > 0 else None
+    if restore is None and record is not None and (record.original_replicas or 0) > 0:
+        restore = record.original_replicas
+    if workload.desired_replicas > 0 or restore is None:
+        # Awake already (woken outside Hibernia) or never hibernated: only clear leftovers.
+        if replicas is not None:
+            return Decision({"metadata": {"annotations": {HIBERNATION_ANNOTATION: None}}}, forget)
+        return Decision(None, forget)
+    return Decision(
+        {"metadata": {"annotations": {HIBERNATION_ANNOTATION: None}}, "spec": {"replicas": restore}}, forget
+    )

@@ -7,13 +7,10 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db.repositories.deployments import INTERRUPTED, DeploymentRepository
 from app.db.repositories.status import StatusRepository
-from app.db.types import utcnow
 from app.services.live_status import LiveStatusService
 
 logger = logging.getLogger("hibernia.refresher")
@@ -35,11 +32,9 @@ class StatusRefresher:
         session_factory: async_sessionmaker[AsyncSession],
         live_status: LiveStatusService,
         interval_seconds: float,
-        lease_seconds: float = 120.0,
         batch_size: int = 1000,
         on_round: Callable[[], None] | None = None,
     ) -> None:
-        self.lease_seconds = lease_seconds
         self.on_round = on_round
         self.session_factory = session_factory
         self.live_status = live_status
@@ -58,20 +53,10 @@ class StatusRefresher:
                 results = await self.live_status.observe(ids[start : start + self.batch_size], actor=REFRESHER_ACTOR)
                 observed += len(results)
                 changed += sum(1 for r in results.values() if r.changed)
-            await self.end_abandoned_deployments()
             self.rounds += 1
             if self.on_round is not None:
                 self.on_round()
             return RoundResult(observed=observed, changed=changed)
-
-    async def end_abandoned_deployments(self) -> None:
-        now = utcnow()
-        async with self.session_factory() as session, session.begin():
-            ended = await DeploymentRepository(session).fail_abandoned(
-                now=now, started_before=now - timedelta(seconds=self.lease_seconds), reason=INTERRUPTED
-            )
-        if ended:
-            logger.warning("ended %s deployments left RUNNING by a server that stopped", ended)
 
     def start(self) -> None:
         if self._task is None and self.interval_seconds > 0:

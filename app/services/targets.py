@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.cluster.gateway import ClusterError, ClusterGateway, ClusterUnavailable, InvalidWorkload
+from app.cluster.gateway import ClusterError, ClusterGateway, ClusterUnavailable, InvalidWorkload, WriteOutcomeUnknown
 from app.cluster.registry import ClusterRegistry
 from app.db.models import AppEnvironment, HibernationRecord, TransitionCause
 from app.db.repositories.catalog import CatalogRepository
@@ -21,8 +21,7 @@ from app.services.catalog import missing_attachment
 from app.services.live_status import LiveStatus, access_of
 from app.services.release_reads import current_batcher
 from app.services.workload_lists import read_releases
-
-MAX_CONFLICT_RETRIES = 3
+from app.services.workload_writes import KeptChanging, NotApplied
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +46,23 @@ class Target:
 
 
 def cluster_error(error: ClusterError, target: Target) -> HiberniaError:
+    """The payload error for a cluster failure, saying only what is known of what was changed."""
+    environment = f"The cluster of environment '{target.row.environment.name}'"
+    if isinstance(error, KeptChanging):
+        return conflict_error(target, error.workload.name)
+    if isinstance(error, WriteOutcomeUnknown):
+        return HiberniaError(
+            ErrorCode.CLUSTER_UNAVAILABLE,
+            f"{environment} did not answer a change ({error.reason}), and it could not be read back: the change "
+            f"may have landed. Hibernia checks {target.label} against the cluster once it answers and records what "
+            "it finds; look at its status in a minute, or retry.",
+        )
+    if isinstance(error, NotApplied):
+        return HiberniaError(
+            ErrorCode.CLUSTER_UNAVAILABLE,
+            f"{environment} did not confirm a change ({error.reason}), so nothing more was changed. "
+            "Retry when it is reachable.",
+        )
     if not isinstance(error, ClusterUnavailable):
         # A workload that vanished or was refused mid-operation: the state read is no longer true.
         return HiberniaError(
@@ -56,16 +72,24 @@ def cluster_error(error: ClusterError, target: Target) -> HiberniaError:
         )
     return HiberniaError(
         ErrorCode.CLUSTER_UNAVAILABLE,
-        f"The cluster of environment '{target.row.environment.name}' did not answer ({error.reason}); "
-        "nothing more was changed. Retry when it is reachable.",
+        f"{environment} did not answer ({error.reason}); nothing more was changed. Retry when it is reachable.",
+    )
+
+
+def not_recorded(target: Target) -> HiberniaError:
+    """The operation reached the cluster, but the database did not answer when it was recorded."""
+    return HiberniaError(
+        ErrorCode.SERVICE_UNAVAILABLE,
+        f"{target.label}: the cluster was changed, but Hibernia's database did not answer while recording it. "
+        "Nothing is lost: Hibernia records it from the cluster as soon as the database is back.",
     )
 
 
 def conflict_error(target: Target, name: str) -> HiberniaError:
     return HiberniaError(
         ErrorCode.CONFLICT,
-        f"{target.label}: workload '{name}' kept changing while being updated ({MAX_CONFLICT_RETRIES} tries). "
-        "Someone else is changing it; retry later.",
+        f"{target.label}: workload '{name}' kept changing while being updated. Someone else is changing it; "
+        "retry later.",
     )
 
 

@@ -2,14 +2,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
 from starlette.applications import Starlette
 
 from app.config import Settings
-from app.db.models import AppEnvironment, Deployment
 from app.main import create_app
 from app.services.live_status import LiveStatus
 from app.services.refresher import StatusRefresher
@@ -67,26 +64,3 @@ async def test_the_server_refreshes_in_the_background(
     assert refresher.rounds >= 2
     data = await graphql.query("{ appEnvironments(filter: {statuses: [HIBERNATING]}) { totalCount } }")
     assert data["appEnvironments"]["totalCount"] == 1
-
-
-async def test_a_deployment_left_running_by_a_dead_server_is_ended_by_the_refresher(
-    graphql: GraphQLClient, simulator: SimulatedCluster, database: DatabaseUnderTest, hibernia: Starlette
-) -> None:
-    await register_simulator(graphql, simulator)
-    await add_environment(graphql, "dev", "team-dev")
-    await add_app(graphql, "web", ["dev"])
-    long_ago = datetime.now(UTC) - timedelta(hours=1)
-    async with database.engine.begin() as connection:
-        target = (await connection.execute(select(AppEnvironment.id))).scalar_one()
-        await connection.execute(
-            insert(Deployment).values(
-                app_environment_id=target, image="web:1", on_hibernated="REFUSE", outcome="RUNNING",
-                actor="ci", started_at=long_ago,
-            )
-        )  # fmt: skip
-
-    await hibernia.state.runtime.refresher.run_round()
-
-    async with database.engine.connect() as connection:
-        outcome, error = (await connection.execute(select(Deployment.outcome, Deployment.error))).one()
-    assert str(outcome) == "FAILED" and "Interrupted" in error

@@ -9,10 +9,9 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.ids import one_of
 from app.db.models import Deployment, DeploymentOutcome, OperationLease
 
-INTERRUPTED = "Interrupted: the server running this deploy stopped before it finished. Deploy again."
+_UNSETTLED = (DeploymentOutcome.RUNNING, DeploymentOutcome.UNCONFIRMED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,34 +63,27 @@ class DeploymentRepository:
         for f in outcomes:
             f.deployment.outcome, f.deployment.error, f.deployment.finished_at = f.outcome, f.error, f.at
 
-    async def fail_interrupted(self, app_environment_ids: Sequence[int] | None, *, at: datetime, reason: str) -> int:
-        """Ends RUNNING deployments whose server died; call only while no deploy can be running there."""
-        query = update(Deployment).where(Deployment.outcome == DeploymentOutcome.RUNNING)
-        if app_environment_ids is not None:
-            query = query.where(one_of(self.session, Deployment.app_environment_id, app_environment_ids))
-        result = await self.session.execute(
-            query.values(outcome=DeploymentOutcome.FAILED, error=reason, finished_at=at).execution_options(
-                synchronize_session=False
+    async def unsettled(self, app_environment_id: int) -> list[Deployment]:
+        """Deployments of one app environment that never got an outcome (RUNNING, UNCONFIRMED)."""
+        return list(
+            await self.session.scalars(
+                select(Deployment)
+                .where(Deployment.app_environment_id == app_environment_id, Deployment.outcome.in_(_UNSETTLED))
+                .order_by(Deployment.id)
             )
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
 
-    async def fail_abandoned(self, *, now: datetime, started_before: datetime, reason: str) -> int:
-        """Ends RUNNING deployments no live lease protects (their server died and no one deployed since)."""
-        protected = select(OperationLease.app_environment_id).where(
-            OperationLease.holder.is_not(None), OperationLease.expires_at >= now
+    async def unsettled_without_lease(self, limit: int) -> list[tuple[int, str]]:
+        """(app environment, actor) of deployments without an outcome that no lease protects: what an
+        operation left behind without leaving its lease to settle."""
+        query = (
+            select(Deployment.app_environment_id, Deployment.actor)
+            .join(OperationLease, OperationLease.app_environment_id == Deployment.app_environment_id)
+            .where(Deployment.outcome.in_(_UNSETTLED), OperationLease.holder.is_(None))
+            .distinct()
+            .limit(limit)
         )
-        result = await self.session.execute(
-            update(Deployment)
-            .where(
-                Deployment.outcome == DeploymentOutcome.RUNNING,
-                Deployment.started_at < started_before,
-                Deployment.app_environment_id.not_in(protected),
-            )
-            .values(outcome=DeploymentOutcome.FAILED, error=reason, finished_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return [(row[0], row[1]) for row in await self.session.execute(query)]
 
     async def by_ids(self, ids: Sequence[int]) -> list[Deployment]:
         return list(await self.session.scalars(select(Deployment).where(Deployment.id.in_(ids))))

@@ -72,6 +72,7 @@ class LeftBehind:
     reason: str
     at: datetime  # when the operation saw it
     woke: bool = False
+    note: str | None = None  # for the audit row only, after the status reason
 
 
 # Selected as four entities and wired by hand: contains_eager options cost more to cache-key than the
@@ -114,6 +115,9 @@ class StatusRepository:
             .where(one_of(self.session, AppEnvironment.id, ids))
         )
         return [ObservationTarget(*row) for row in await self.session.execute(query)]
+
+    async def targets_by_ids(self, ids: Sequence[int]) -> list[AppEnvironment]:
+        return _wired((await self.session.execute(_TARGETS.where(one_of(self.session, AppEnvironment.id, ids)))).all())
 
     async def targets_by_names(self, app_names: Sequence[str], environment_name: str) -> list[AppEnvironment]:
         query = _TARGETS.where(App.name.in_(app_names), Environment.name == environment_name)
@@ -167,7 +171,7 @@ class StatusRepository:
                     "from_status": previous[item.app_environment_id][0] or item.status,
                     "to_status": item.status,
                     "cause": cause,
-                    "reason": item.reason,
+                    "reason": f"{item.reason} ({item.note})" if item.note else item.reason,
                     "actor": actor,
                     "at": item.at,
                 }
