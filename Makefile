@@ -13,6 +13,13 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
+# The GraphQL-over-HTTP audit (tests/test_graphql_over_http_audit.py) runs the npm package graphql-http;
+# without npm the test is skipped with a message.
+AUDIT_MODULES := tests/http_audit/node_modules/.package-lock.json
+$(AUDIT_MODULES): tests/http_audit/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/http_audit --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the GraphQL-over-HTTP audit will be skipped"; fi
+
 install: $(STAMP)
 
 ## Serve the playground at http://127.0.0.1:8000/graphql on embedded SQLite with demo apps.
@@ -20,7 +27,7 @@ run: install
 	$(BIN)/hibernia serve --demo
 
 ## The whole suite: SQLite always, PostgreSQL too when HIBERNIA_TEST_POSTGRES_URL is set.
-test: install
+test: install $(AUDIT_MODULES)
 	$(BIN)/pytest
 
 ## Benchmarks on PostgreSQL (add ARGS=--sqlite for SQLite): prints a table, writes bench/results/*.json,

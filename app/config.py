@@ -64,6 +64,8 @@ class Settings(BaseSettings):
         default=None, pattern="^(json|text)$", validation_alias=AliasChoices("HIBERNIA_LOG_FORMAT")
     )
     env: RunMode = Field(default=RunMode.DEVELOPMENT, validation_alias=AliasChoices("HIBERNIA_ENV"))
+    # In production /metrics needs a token (any role) unless this says a scraper may read it freely.
+    metrics_public: bool = Field(default=False, validation_alias=AliasChoices("HIBERNIA_METRICS_PUBLIC"))
     # Move what startup allocated out of the garbage collector's reach (gc.freeze) once serving starts.
     gc_freeze: bool = Field(default=True, validation_alias=AliasChoices("HIBERNIA_GC_FREEZE"))
 

@@ -7,24 +7,26 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
-from strawberry.asgi import GraphQL
+from strawberry.http.ides import get_graphql_ide_html
 
 from app.cluster.registry import ClusterRegistry
 from app.config import Settings, get_settings
 from app.db.engine import create_engine, create_session_factory
 from app.domain.access import Principal
 from app.metrics import Metrics
-from app.middleware import PRINCIPAL_KEY, REQUEST_ID_KEY, GraphQLGateMiddleware, RequestIdMiddleware
+from app.middleware import PRINCIPAL_KEY, REQUEST_ID_KEY, AuthenticationMiddleware, RequestIdMiddleware
 from app.probes import healthz, metrics_endpoint, readyz
 from app.services.container import Services, build_services
 from app.services.refresher import StatusRefresher
 from app.services.tokens import TokenService
 from schema.context import Context
+from schema.http import GraphQLHttp
 from schema.schema import schema
 
 logger = logging.getLogger("hibernia")
@@ -50,23 +52,29 @@ class Runtime:
             return await TokenService(session).authenticate(token)
 
 
-class HiberniaGraphQL(GraphQL[Context, None]):
-    def __init__(self, runtime: Runtime) -> None:
-        production = runtime.settings.is_production
-        # No playground in production; mutations over GET are refused by strawberry in any case.
-        super().__init__(schema, graphql_ide=None if production else "graphiql")
-        self.runtime = runtime
-
-    async def get_context(self, request: Any, response: Any) -> Context:
+def graphql_endpoint(runtime: Runtime) -> GraphQLHttp:
+    async def make_context(request: Request) -> Context:
         principal: Principal = request.scope[PRINCIPAL_KEY]
         return Context(
-            settings=self.runtime.settings,
-            session_factory=self.runtime.session_factory,
-            services=self.runtime.services,
+            settings=runtime.settings,
+            session_factory=runtime.session_factory,
+            services=runtime.services,
             principal=principal,
-            metrics=self.runtime.metrics,
+            metrics=runtime.metrics,
             request_id=request.scope.get(REQUEST_ID_KEY, "-"),
         )
+
+    async def playground(_request: Request) -> Response:
+        return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
+
+    settings = runtime.settings
+    return GraphQLHttp(
+        schema,
+        make_context,
+        max_tokens=settings.max_query_tokens,
+        production=settings.is_production,
+        playground=None if settings.is_production else playground,  # no playground in production
+    )
 
 
 Startup = Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]] | None]]
@@ -150,11 +158,16 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz(engine)),
             Route("/metrics", metrics_endpoint(metrics)),
-            Route("/graphql", HiberniaGraphQL(runtime), methods=["GET", "POST"]),
+            Route("/graphql", graphql_endpoint(runtime)),
         ],
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    app.add_middleware(GraphQLGateMiddleware, authenticate=runtime.authenticate, production=settings.is_production)
+    guarded = {"/graphql"}
+    if settings.is_production and not settings.metrics_public:
+        guarded.add("/metrics")  # any valid token, of any role
+    app.add_middleware(
+        AuthenticationMiddleware, authenticate=runtime.authenticate, production=settings.is_production, guarded=guarded
+    )
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.relay.types import GlobalIDValueError
 
+from app.db.availability import DatabaseUnavailable, is_unavailable
 from app.domain.errors import ErrorCode as DomainErrorCode
 from app.domain.errors import HiberniaError, InvalidInputs
 from app.request_context import current_request_id
@@ -42,10 +43,14 @@ class MaskUnexpectedErrors(SchemaExtension):
 
     def _process(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
-        if original is None or isinstance(original, GraphQLError):
+        if original is None:
             return error
         if isinstance(original, GlobalIDValueError):
             original = HiberniaError(DomainErrorCode.INVALID_INPUT, "`id` is not an id this API issued.", field="id")
+        elif isinstance(original, GraphQLError):
+            return error  # raised on purpose by the GraphQL layer: an input the schema cannot take
+        elif is_unavailable(original):
+            original = DatabaseUnavailable()
         if isinstance(original, HiberniaError):
             return GraphQLError(
                 original.message,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +22,9 @@ pytest_plugins = ["tests.fixtures.cluster_clients"]
 
 BACKENDS = ["sqlite", "postgres"]
 _postgres_tests_passed = 0
+# Suites `.ci/run` requires: a run where one was silently skipped must not pass.
+REQUIRED_SUITES = {"http_audit": "HIBERNIA_REQUIRE_AUDIT"}
+_suites_passed: dict[str, int] = dict.fromkeys(REQUIRED_SUITES, 0)
 
 
 def _skip_without_postgres(backend: str) -> None:
@@ -35,6 +39,14 @@ async def database_session(
     """One migrated database per backend for the whole run."""
     _skip_without_postgres(request.param)
     async with fresh_database(request.param, tmp_path_factory.mktemp("db")) as database:
+        yield database
+
+
+@pytest.fixture
+async def shared_postgres(tmp_path: Path) -> AsyncIterator[DatabaseUnderTest]:
+    """A fresh PostgreSQL database of its own, for tests that run server processes on it."""
+    _skip_without_postgres("postgres")
+    async with fresh_database("postgres", tmp_path) as database:
         yield database
 
 
@@ -151,6 +163,10 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     global _postgres_tests_passed
     if report.when == "call" and report.passed and "postgres" in report.keywords:
         _postgres_tests_passed += 1
+    if report.when == "call" and report.passed:
+        for suite in REQUIRED_SUITES:
+            if suite in report.keywords:
+                _suites_passed[suite] += 1
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -165,3 +181,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if os.environ.get("HIBERNIA_REQUIRE_POSTGRES") == "1" and _postgres_tests_passed == 0:
         print("\nHIBERNIA_REQUIRE_POSTGRES=1 but no PostgreSQL test passed", flush=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    for suite, variable in REQUIRED_SUITES.items():
+        if os.environ.get(variable) == "1" and _suites_passed[suite] == 0:
+            print(f"\n{variable}=1 but no {suite} test passed", flush=True)
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -53,7 +53,9 @@ def is_unavailable(error: BaseException) -> bool:
             return True
         if isinstance(current, (exc.DisconnectionError, exc.TimeoutError)):
             return True
-        if isinstance(current, exc.OperationalError) and _operational_means_away(current):
+        if isinstance(current, exc.OperationalError) and _operational_means_away(current.orig):
+            return True
+        if isinstance(current, sqlite3.OperationalError) and _operational_means_away(current):
             return True
         if isinstance(current, _UNAVAILABLE_CAUSES):
             return True
@@ -76,8 +78,7 @@ def _raised_by_a_driver(error: BaseException) -> bool:
     return False
 
 
-def _operational_means_away(error: exc.OperationalError) -> bool:
-    original = error.orig
+def _operational_means_away(original: BaseException | None) -> bool:
     if isinstance(original, sqlite3.OperationalError):
         # Locked, busy or unreadable: another process holds the file, or the disk is failing.
         text = str(original).lower()

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from app.domain.errors import InvalidInput
 from app.domain.status import RecordedHibernation
+from app.domain.wording import quoted
 
 
 class OperationOutcome(StrEnum):
@@ -24,22 +25,30 @@ class HibernatedPolicy(StrEnum):
     WAKE = "WAKE"
 
 
-# registry/path:tag or @sha256:digest; a pragmatic subset of the OCI reference grammar.
-_IMAGE = re.compile(
-    r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?/)?"
-    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
-    r"(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
+# The image reference grammar of the OCI distribution (github.com/distribution/reference):
+#   reference := name [":" tag] ["@" digest];  name := [domain "/"] path, at most 255 characters
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?"
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[_.]|__|-+)[a-z0-9]+)*"
+_REFERENCE = re.compile(
+    rf"^(?P<name>(?:(?P<domain>{_DOMAIN})/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
+    r"(?::(?P<tag>[\w][\w.-]{0,127}))?"
+    r"(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?$"
 )
+MAX_IMAGE_NAME = 255
+_EXAMPLE = "give e.g. 'registry.example.com/team/api:1.4.2'"
 
 
 def validate_image(image: str) -> str:
     image = image.strip()
     if not image:
-        raise InvalidInput("Image must not be empty; give e.g. 'registry.example.com/team/api:1.4.2'.", field="image")
-    if len(image) > 1024 or not _IMAGE.match(image):
+        raise InvalidInput(f"Image must not be empty; {_EXAMPLE}.", field="image")
+    match = _REFERENCE.match(image) if len(image) <= 2 * MAX_IMAGE_NAME else None
+    if match is None:
+        raise InvalidInput(f"{quoted(image)} is not a container image reference; {_EXAMPLE}.", field="image")
+    if len(match["name"]) > MAX_IMAGE_NAME:
         raise InvalidInput(
-            f"'{image[:80]}' is not a container image reference; give e.g. 'registry.example.com/team/api:1.4.2'.",
-            field="image",
+            f"The image name {quoted(match['name'])} is longer than {MAX_IMAGE_NAME} characters.", field="image"
         )
     return image
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import App, AppEnvironment, Cluster, Environment
 from app.db.repositories.catalog import CatalogRepository
 from app.domain.errors import ErrorCode, HiberniaError, InvalidInput, InvalidInputs, NotFound
-from app.domain.names import RELEASE_NAME_MAX, validate_dns_label
+from app.domain.names import RELEASE_NAME_MAX, validate_dns_label, validate_server_url
 
 MAX_REPLICAS = 1000
 
@@ -65,8 +65,8 @@ class CatalogService:
                     field="server",
                 )
             )
-        if spec.server and not spec.server.startswith(("https://", "http://")):
-            errors.append(InvalidInput(f"Server '{spec.server[:80]}' must be an http(s) URL.", field="server"))
+        if spec.server:
+            _try(errors, lambda: validate_server_url(spec.server or ""))
         if not errors and await self.repository.cluster_by_name(spec.name):
             errors.append(InvalidInput(f"A cluster named '{spec.name}' already exists.", field="name"))
         _raise_all(errors)

@@ -165,18 +165,19 @@ class HibernationService:
             # Records of workloads that no longer exist would wake nothing; drop them.
             gone = {k: RecordChange(delete=True) for k in step.records if k not in step.workloads}
             step.record_changes.update(gone)
+        if errors:
+            outcome = OperationOutcome.FAILED
+        else:
+            outcome = OperationOutcome.APPLIED if step.changed else OperationOutcome.UNCHANGED
         try:
             status: LiveStatus | None = await self._save(target, step, actor, cause)
         except Exception as error:
             if not is_unavailable(error):
                 raise
-            # What the cluster did stands; the reconciler records it once the database is back.
+            # What the cluster did stands (the outcome says it); the reconciler records it once the
+            # database is back.
             status, step.unsettled = None, DATABASE_AWAY
             errors.append(not_recorded(target))
-        if errors:
-            outcome = OperationOutcome.FAILED
-        else:
-            outcome = OperationOutcome.APPLIED if step.changed else OperationOutcome.UNCHANGED
         return OperationResult(outcome, status, errors, list(step.workloads.values()), step.unsettled)
 
     async def _change(

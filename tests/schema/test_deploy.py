@@ -174,7 +174,7 @@ async def test_with_the_check_off_a_deploy_wakes_the_app_and_clears_the_record(
     assert result["status"]["status"] != "HIBERNATING"
 
 
-@pytest.mark.parametrize("image", ["", "  ", "UPPER/case:1", "has space:1", "a" * 1100, "web:tag:extra"])
+@pytest.mark.parametrize("image", ["", "  ", "team/UPPER:1", "has space:1", "a" * 1100, "web:tag:extra"])
 async def test_a_bad_image_is_rejected_before_anything_is_recorded(
     graphql: GraphQLClient, simulator: SimulatedCluster, database: DatabaseUnderTest, image: str
 ) -> None:
