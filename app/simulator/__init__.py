@@ -25,12 +25,32 @@ Admin endpoints (JSON; never faulted, never recorded):
     GET   /_simulator/faults     the fault knobs in force
     PUT   /_simulator/faults     replace the knobs; missing ones reset to their defaults
     PATCH /_simulator/faults     change only the given knobs
-          knobs: latency_seconds (float), error_rate (0..1, answered 500), throttle_next (int: the
-          next N requests get 429), throttle_rate (0..1), retry_after_seconds (the Retry-After
-          value), outage (bool: every request answered 503), forbidden_namespaces (list: 403),
-          namespaced_access (bool: lists in all namespaces answered 403),
-          only_verbs / only_namespaces (lists restricting latency, 429 and 500), seed (int: the
-          random source of the rates)
+          knobs (`app.simulator.faults` says in which order they apply):
+            latency_seconds (float)              every answer delayed
+            error_rate (0..1)                    answered 500 InternalError
+            throttle_next (int), throttle_rate   answered 429 with Retry-After: retry_after_seconds
+            outage (bool)                        every request answered 503
+            forbidden_namespaces (list)          403 in those namespaces
+            namespaced_access (bool)             lists in all namespaces answered 403
+            reset_next (int), reset_rate         the connection reset (RST, no answer) before the
+                                                 request is applied: nothing changes
+            conflict_next (int), conflict_rate   writes answered 409 Conflict, nothing changes
+            dropped_answer_next, _rate           writes applied, then the connection reset: the
+                                                 change landed but the client gets no answer
+            late_answer_next, _rate              writes applied at once, the answer held
+            late_answer_seconds (default 30)     ... that long (the client's timeout fires first)
+            only_verbs / only_namespaces (lists) restrict every knob from latency on to matching
+                                                 requests (verbs: get, list, create, update,
+                                                 patch, delete, discovery)
+            seed (int)                           the random source of the rates
+          writes are create, update, patch and delete; the conflict and answer faults spare reads
+    GET   /_simulator/controller the controller's timings: {"rollout_seconds", "status_churn_seconds"}
+    PUT   /_simulator/controller replace them (missing ones: as the cluster was constructed)
+    PATCH /_simulator/controller change only the given ones
+          rollout_seconds: how long a rollout takes (0: at once, inside the write);
+          status_churn_seconds (0 = off): during a rollout the controller writes the workload's
+          status at least that often, bumping metadata.resourceVersion but not generation, as a
+          real cluster does while pods come up (see `app.simulator.controller`)
     GET   /_simulator/stuck      {"workloads": ["namespace/name", ...]}
     PUT   /_simulator/stuck      replace the stuck set: those workloads never get ready pods and
                                  their Progressing condition turns ProgressDeadlineExceeded
@@ -38,16 +58,41 @@ Admin endpoints (JSON; never faulted, never recorded):
                                   "requests": [{method, path, verb, kind, namespace, name,
                                                 subresource, label_selector, status}, ...]}
     DELETE /_simulator/requests  clear the request log
-    POST  /_simulator/reset      heal faults, unstick workloads, clear the log;
-                                 `?objects=true` also deletes every object
+    POST  /_simulator/reset      heal faults, unstick workloads, restore the controller's timings,
+                                 clear the log; `?objects=true` also deletes every object
     GET   /_simulator/objects    every stored object, by `plural.group`
 
-Connection refused (rather than 503) is `await cluster.go_offline()` / `go_online()` in process.
+In process the same knobs are `cluster.set_faults(conflict_next=1, ...)` (replaces them all),
+`cluster.faults.reset_next = 2` (changes one), `SimulatedCluster(rollout_seconds=2,
+status_churn_seconds=0.05)` and `cluster.controller.status_churn_seconds = 0.05`.
+
+The request log's `status` is the HTTP status answered, or a pseudo-status when no answer reached
+the client (constants in `app.simulator.recording`, exported here):
+
+    444 CONNECTION_RESET     the connection was reset without an answer; nothing was changed
+    299 APPLIED_UNANSWERED   the write was applied; its answer was dropped, or its client gave up
+                             waiting for a late answer
+    499 CLIENT_GONE          the client went away before the answer; nothing was changed
+
+A request is recorded once its answer is settled: a client that gave up on a late answer is
+recorded a moment after it closed its connection.
+
+Connection refused (rather than 503) is `await cluster.go_offline()` / `go_online()` in process;
+going offline also closes every open connection, held answers included.
 """
 
 from app.simulator.errors import ApiError
 from app.simulator.faults import Faults
-from app.simulator.recording import RecordedRequest
+from app.simulator.recording import APPLIED_UNANSWERED, CLIENT_GONE, CONNECTION_RESET, RecordedRequest
 from app.simulator.runner import SimulatedCluster, serve_simulator
 
-__all__ = ["ApiError", "Faults", "RecordedRequest", "SimulatedCluster", "serve_simulator"]
+__all__ = [
+    "APPLIED_UNANSWERED",
+    "CLIENT_GONE",
+    "CONNECTION_RESET",
+    "ApiError",
+    "Faults",
+    "RecordedRequest",
+    "SimulatedCluster",
+    "serve_simulator",
+]

@@ -1,4 +1,5 @@
-"""The admin endpoints under /_simulator/: faults, stuck workloads, request log, reset.
+"""The admin endpoints under /_simulator/: faults, controller timings, stuck workloads, request
+log, reset.
 
 Never subject to faults, never recorded in the request log. See the package docstring for the
 list of endpoints and their bodies.
@@ -46,6 +47,36 @@ async def faults_endpoint(request: Request) -> Response:
     return JSONResponse(state.faults.faults.to_json())
 
 
+_CONTROLLER_KNOBS = ("rollout_seconds", "status_churn_seconds")
+
+
+async def controller_endpoint(request: Request) -> Response:
+    """GET: the controller's timings. PUT: replace them (missing ones: as at construction).
+    PATCH: change only the ones given."""
+    controller = _state(request).controller
+    if request.method in ("PUT", "PATCH"):
+        try:
+            body = await _json_body(request)
+            if not isinstance(body, dict):
+                raise ValueError("expected a JSON object")
+            unknown = set(body) - set(_CONTROLLER_KNOBS)
+            if unknown:
+                raise ValueError(
+                    f"unknown controller knobs: {', '.join(sorted(unknown))}; known: {', '.join(_CONTROLLER_KNOBS)}"
+                )
+            for name, value in body.items():
+                if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                    raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+            initial = dict(zip(_CONTROLLER_KNOBS, controller.initial_timings, strict=True))
+            current = {name: getattr(controller, name) for name in _CONTROLLER_KNOBS}
+            wanted = {**(current if request.method == "PATCH" else initial), **body}
+        except (ValueError, TypeError) as exc:
+            return _error(str(exc))
+        controller.rollout_seconds = wanted["rollout_seconds"]
+        controller.status_churn_seconds = wanted["status_churn_seconds"]
+    return JSONResponse({name: getattr(controller, name) for name in _CONTROLLER_KNOBS})
+
+
 async def stuck_endpoint(request: Request) -> Response:
     """GET: the stuck workloads. PUT {"workloads": ["ns/name", ...]}: replace the set."""
     state = _state(request)
@@ -77,8 +108,8 @@ async def requests_endpoint(request: Request) -> Response:
 
 
 async def reset_endpoint(request: Request) -> Response:
-    """POST: clear faults, stuck workloads and the request log; `?objects=true` also deletes
-    every object."""
+    """POST: clear faults, stuck workloads and the request log, restore the controller's timings;
+    `?objects=true` also deletes every object."""
     state = _state(request)
     state.faults.reset()
     state.controller.reset()
@@ -101,6 +132,7 @@ async def objects_endpoint(request: Request) -> Response:
 def admin_routes() -> list[BaseRoute]:
     return [
         Route("/_simulator/faults", faults_endpoint, methods=["GET", "PUT", "PATCH"]),
+        Route("/_simulator/controller", controller_endpoint, methods=["GET", "PUT", "PATCH"]),
         Route("/_simulator/stuck", stuck_endpoint, methods=["GET", "PUT"]),
         Route("/_simulator/requests", requests_endpoint, methods=["GET", "DELETE"]),
         Route("/_simulator/reset", reset_endpoint, methods=["POST"]),

@@ -30,9 +30,11 @@ from starlette.routing import Route
 
 from app.simulator import errors
 from app.simulator.admin import admin_routes
+from app.simulator.connections import ConnectionReset
 from app.simulator.errors import ApiError
+from app.simulator.faults import Answer, FaultDecision
 from app.simulator.patches import PATCH_TYPES
-from app.simulator.recording import RecordedRequest
+from app.simulator.recording import APPLIED_UNANSWERED, CLIENT_GONE, CONNECTION_RESET, RecordedRequest
 from app.simulator.resources import RESOURCE_TYPES, ResourceType, resource_for_path, served_groups
 from app.simulator.selectors import SelectorError, parse_field_selector, parse_label_selector
 from app.simulator.state import SimulatorState
@@ -245,6 +247,19 @@ async def _serve(state: SimulatorState, route: ApiRoute, request: Request) -> tu
     return 200, store.patch(rt, ns, name, content_type, body, status_only=sub == "status")
 
 
+async def _target_name(route: ApiRoute, request: Request) -> str:
+    """The name of the object a write is about: from the path, or a create's body."""
+    if route.name is not None:
+        return route.name
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return ""
+    metadata = body.get("metadata") if isinstance(body, dict) else None
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return name if isinstance(name, str) else ""
+
+
 async def _kubernetes_endpoint(request: Request) -> Response:
     state: SimulatorState = request.app.state.simulator
     path = request.url.path
@@ -263,28 +278,43 @@ async def _kubernetes_endpoint(request: Request) -> Response:
         verb = route.verb if route else "discovery"
         namespace = route.namespace if route else None
         if state.faults.faults.outage:
-            error: ApiError | None = errors.service_unavailable("the API server is unavailable (simulated outage)")
-            delay = 0.0
+            decision = FaultDecision(
+                error=errors.service_unavailable("the API server is unavailable (simulated outage)")
+            )
         elif state.token is not None and request.headers.get("authorization") != f"Bearer {state.token}":
-            error, delay = errors.unauthorized(), 0.0
+            decision = FaultDecision(error=errors.unauthorized())
         else:
             decision = state.faults.decide(verb, namespace, route.resource if route else None)
-            error, delay = decision.error, decision.delay
-        if delay > 0 and await _sleep_unless_disconnected(request, delay):
-            status = 499
-            return Response(status_code=499)
-        if error is not None:
-            status = error.code
-            return _status_response(error)
+        if decision.delay > 0 and await _sleep_unless_disconnected(request, decision.delay):
+            status = CLIENT_GONE
+            return Response(status_code=CLIENT_GONE)
+        if decision.reset:
+            status = CONNECTION_RESET
+            return ConnectionReset(state.connections)
+        if decision.error is not None:
+            status = decision.error.code
+            return _status_response(decision.error)
         if route is None:
             status = 200
             return JSONResponse(discovery)
+        if decision.conflict:
+            error = errors.conflict(route.resource, await _target_name(route, request))
+            status = error.code
+            return _status_response(error)
+        response: Response
         try:
-            status, body = await _serve(state, route, request)
+            status, answer = await _serve(state, route, request)
+            response = JSONResponse(answer, status_code=status)
         except ApiError as exc:
             status = exc.code
-            return _status_response(exc)
-        return JSONResponse(body, status_code=status)
+            response = _status_response(exc)
+        applied = 200 <= status < 300
+        if decision.answer is Answer.DROPPED:
+            status = APPLIED_UNANSWERED if applied else CONNECTION_RESET
+            return ConnectionReset(state.connections)
+        if decision.answer is Answer.LATE and await _sleep_unless_disconnected(request, decision.hold_seconds):
+            status = APPLIED_UNANSWERED if applied else CLIENT_GONE
+        return response
     finally:
         state.log.append(
             RecordedRequest(

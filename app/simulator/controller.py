@@ -20,9 +20,16 @@ A *stuck* workload (`namespace/name`, see `set_stuck`) never gets ready pods: wi
 rollout began (at once when 0) its Progressing condition turns ProgressDeadlineExceeded. The
 simulator uses `rollout_seconds` as the progress deadline so tests do not wait 600 s.
 
-HorizontalPodAutoscalers are reconciled on every change of the HPA or its target: a target at 0
-replicas is left alone (scaling disabled, as Kubernetes does), otherwise its replicas are clamped
-into [minReplicas, maxReplicas].
+*Status churn* (`status_churn_seconds` > 0): while a rollout is under way, the controller also
+writes the workload's status at least every `status_churn_seconds`, whether or not a counter
+moved, as a real cluster's controllers do while pods come up (their writes carry pod-level detail
+that the simulator does not model). Every such write bumps `metadata.resourceVersion` and leaves
+`metadata.generation` alone, so a write guarded by a `resourceVersion` read a moment earlier meets
+409 Conflict although nobody changed the spec. Rollouts last `rollout_seconds`, so with 0 there is
+no churn.
+
+HorizontalPodAutoscalers are reconciled (`app.simulator.autoscaler`) on every change of the HPA or
+of a workload it may target.
 """
 
 from __future__ import annotations
@@ -33,9 +40,10 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from app.simulator.autoscaler import reconcile_hpa
+from app.simulator.conditions import deployment_conditions
 from app.simulator.errors import ApiError
 from app.simulator.resources import DEPLOYMENTS, HORIZONTAL_POD_AUTOSCALERS, STATEFUL_SETS, ResourceType
 from app.simulator.store import ChangeEvent, ObjectStore
@@ -50,10 +58,7 @@ class _Rollout:
     start_replicas: int
     start_ready: int
     start_updated: int
-
-
-def _now_text() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    last_write: float
 
 
 def _toward(start: int, target: int, fraction: float) -> int:
@@ -61,6 +66,13 @@ def _toward(start: int, target: int, fraction: float) -> int:
     if fraction >= 1:
         return target
     return start + int((target - start) * fraction)
+
+
+def _non_negative(name: str, value: float) -> float:
+    number = float(value)
+    if not number >= 0:
+        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+    return number
 
 
 def _template_hash(obj: dict[str, Any]) -> str:
@@ -76,18 +88,44 @@ class Controller:
         store: ObjectStore,
         rollout_seconds: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        status_churn_seconds: float = 0.0,
     ) -> None:
         self.store = store
-        self.rollout_seconds = max(0.0, float(rollout_seconds))
+        self._wake = asyncio.Event()
+        self._rollout_seconds = 0.0
+        self._status_churn_seconds = 0.0
+        self.rollout_seconds = rollout_seconds
+        self.status_churn_seconds = status_churn_seconds
+        self.initial_timings = (self.rollout_seconds, self.status_churn_seconds)
         self._clock = clock
         self._stuck: set[str] = set()
         self._rollouts: dict[RolloutKey, _Rollout] = {}
         self._templates: dict[RolloutKey, str] = {}
-        self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         store.subscribe(self._on_change)
 
     # ---- knobs -------------------------------------------------------------------------------
+
+    @property
+    def rollout_seconds(self) -> float:
+        """How long a rollout takes (0: done inside the write that started it)."""
+        return self._rollout_seconds
+
+    @rollout_seconds.setter
+    def rollout_seconds(self, value: float) -> None:
+        self._rollout_seconds = _non_negative("rollout_seconds", value)
+        self._wake.set()
+
+    @property
+    def status_churn_seconds(self) -> float:
+        """The longest time between two status writes of a rollout under way (0: no churn)."""
+        return self._status_churn_seconds
+
+    @status_churn_seconds.setter
+    def status_churn_seconds(self, value: float) -> None:
+        self._status_churn_seconds = _non_negative("status_churn_seconds", value)
+        self._wake.set()
 
     @property
     def immediate(self) -> bool:
@@ -111,12 +149,15 @@ class Controller:
                         self._after_begin((rt, namespace, name))
 
     def reset(self) -> None:
+        """Unstick every workload and restore the timings given at construction."""
         self.set_stuck(set())
+        self.rollout_seconds, self.status_churn_seconds = self.initial_timings
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._task is None and not self.immediate:
+        # Started even when rollouts are immediate: `rollout_seconds` may change while serving.
+        if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="simulator-controller")
 
     async def stop(self) -> None:
@@ -126,14 +167,19 @@ class Controller:
                 await self._task
             self._task = None
 
-    async def _run(self) -> None:
+    def _tick_interval(self) -> float:
         interval = min(0.05, max(0.01, self.rollout_seconds / 20))
+        if self.status_churn_seconds > 0:
+            interval = max(0.005, min(interval, self.status_churn_seconds))
+        return interval
+
+    async def _run(self) -> None:
         while True:
             if not self._rollouts:
                 await self._wake.wait()
             self._wake.clear()
             self.tick()
-            await asyncio.sleep(interval)
+            await asyncio.sleep(self._tick_interval())
 
     def tick(self) -> None:
         """Advance every rollout under way (called by the task; public for tests)."""
@@ -151,14 +197,14 @@ class Controller:
         if not event.spec_changed:
             return
         if event.resource is HORIZONTAL_POD_AUTOSCALERS:
-            self._reconcile_hpa(event.namespace, event.name)
+            reconcile_hpa(self.store, event.namespace, event.name)
             return
         if event.resource not in (DEPLOYMENTS, STATEFUL_SETS):
             return
         self._begin(key, event.obj)
         for namespace, name in self.store.keys(HORIZONTAL_POD_AUTOSCALERS):
             if namespace == event.namespace:
-                self._reconcile_hpa(namespace, name, only_target=(event.resource.kind, event.name))
+                reconcile_hpa(self.store, namespace, name, only_target=(event.resource.kind, event.name))
         self._after_begin(key)
 
     def _begin(self, key: RolloutKey, obj: dict[str, Any]) -> None:
@@ -167,12 +213,14 @@ class Controller:
         template_changed = self._templates.get(key) != template
         self._templates[key] = template
         replicas = int(status.get("replicas", 0))
+        now = self._clock()
         self._rollouts[key] = _Rollout(
-            started=self._clock(),
+            started=now,
             generation=int(obj["metadata"].get("generation", 1)),
             start_replicas=replicas,
             start_ready=int(status.get("readyReplicas", 0)),
             start_updated=0 if template_changed else int(status.get("updatedReplicas", replicas)),
+            last_write=now,
         )
 
     def _after_begin(self, key: RolloutKey) -> None:
@@ -192,7 +240,8 @@ class Controller:
             return
         spec = obj.get("spec") or {}
         target = int(spec.get("replicas", 1))
-        elapsed = self._clock() - rollout.started
+        now = self._clock()
+        elapsed = now - rollout.started
         fraction = 1.0 if self.immediate else min(1.0, elapsed / self.rollout_seconds)
         stuck = f"{namespace}/{name}" in self._stuck and target > 0
         # Scaling up creates the pods at once and they become ready over time; scaling down
@@ -218,140 +267,16 @@ class Controller:
         if rt is DEPLOYMENTS:
             if replicas - ready > 0:
                 status["unavailableReplicas"] = replicas - ready
-            status["conditions"] = self._deployment_conditions(name, old_status, target, ready, stuck=stuck, done=done)
+            status["conditions"] = deployment_conditions(name, old_status, target, ready, stuck=stuck, done=done)
         else:
             status["replicas"] = replicas
-        if status != old_status:
+        churn = self.status_churn_seconds > 0 and not done and now - rollout.last_write >= self.status_churn_seconds
+        if status != old_status or churn:
             try:
                 self.store.write_status(rt, namespace, name, status)
             except ApiError:  # pragma: no cover - the object vanished under us
                 self._rollouts.pop(key, None)
                 return
+            rollout.last_write = now
         if done:
             self._rollouts.pop(key, None)
-
-    @staticmethod
-    def _condition(old_status: dict[str, Any], kind: str, status: str, reason: str, message: str) -> dict[str, Any]:
-        for old in old_status.get("conditions") or []:
-            if old.get("type") == kind and old.get("status") == status and old.get("reason") == reason:
-                return dict(old)
-        now = _now_text()
-        return {
-            "type": kind,
-            "status": status,
-            "lastUpdateTime": now,
-            "lastTransitionTime": now,
-            "reason": reason,
-            "message": message,
-        }
-
-    def _deployment_conditions(
-        self, name: str, old_status: dict[str, Any], target: int, ready: int, *, stuck: bool, done: bool
-    ) -> list[dict[str, Any]]:
-        replica_set = f'ReplicaSet "{name}"'
-        if ready >= target:
-            available = self._condition(
-                old_status, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability."
-            )
-        else:
-            available = self._condition(
-                old_status,
-                "Available",
-                "False",
-                "MinimumReplicasUnavailable",
-                "Deployment does not have minimum availability.",
-            )
-        if stuck and done:
-            progressing = self._condition(
-                old_status,
-                "Progressing",
-                "False",
-                "ProgressDeadlineExceeded",
-                f"{replica_set} has timed out progressing.",
-            )
-        elif done and not stuck:
-            progressing = self._condition(
-                old_status,
-                "Progressing",
-                "True",
-                "NewReplicaSetAvailable",
-                f"{replica_set} has successfully progressed.",
-            )
-        else:
-            progressing = self._condition(
-                old_status, "Progressing", "True", "ReplicaSetUpdated", f"{replica_set} is progressing."
-            )
-        return [available, progressing]
-
-    # ---- HPAs --------------------------------------------------------------------------------
-
-    def _reconcile_hpa(self, namespace: str, name: str, only_target: tuple[str, str] | None = None) -> None:
-        hpa = self.store.find(HORIZONTAL_POD_AUTOSCALERS, namespace, name)
-        if hpa is None:
-            return
-        spec = hpa.get("spec") or {}
-        ref = spec.get("scaleTargetRef") or {}
-        target_kind, target_name = str(ref.get("kind", "")), str(ref.get("name", ""))
-        if only_target is not None and (target_kind, target_name) != only_target:
-            return
-        rt = {"Deployment": DEPLOYMENTS, "StatefulSet": STATEFUL_SETS}.get(target_kind)
-        target = self.store.find(rt, namespace, target_name) if rt is not None else None
-        now = _now_text()
-        old_status = hpa.get("status") or {}
-        if rt is None or target is None:
-            status: dict[str, Any] = {
-                "currentReplicas": 0,
-                "desiredReplicas": 0,
-                "conditions": [
-                    self._condition(
-                        old_status,
-                        "AbleToScale",
-                        "False",
-                        "FailedGetScale",
-                        "the HPA controller was unable to get the target's current scale: "
-                        f'{target_kind} "{target_name}" not found',
-                    )
-                ],
-            }
-        else:
-            current = int((target.get("spec") or {}).get("replicas", 1))
-            minimum = int(spec.get("minReplicas", 1))
-            maximum = int(spec.get("maxReplicas", minimum))
-            desired = 0 if current == 0 else min(max(current, minimum), maximum)
-            if current == 0:
-                scaling = self._condition(
-                    old_status,
-                    "ScalingActive",
-                    "False",
-                    "ScalingDisabled",
-                    "scaling is disabled since the replica count of the target is zero",
-                )
-            else:
-                scaling = self._condition(
-                    old_status,
-                    "ScalingActive",
-                    "True",
-                    "ValidMetricFound",
-                    "the HPA was able to compute the replica count",
-                )
-            status = {
-                "currentReplicas": current,
-                "desiredReplicas": desired,
-                "conditions": [
-                    self._condition(
-                        old_status,
-                        "AbleToScale",
-                        "True",
-                        "SucceededGetScale",
-                        "the HPA controller was able to get the target's current scale",
-                    ),
-                    scaling,
-                ],
-            }
-            if desired != current:
-                status["lastScaleTime"] = now
-                self.store.write_spec_field(rt, namespace, target_name, "replicas", desired)
-            elif "lastScaleTime" in old_status:
-                status["lastScaleTime"] = old_status["lastScaleTime"]
-        if status != old_status:
-            self.store.write_status(HORIZONTAL_POD_AUTOSCALERS, namespace, name, status)

@@ -10,12 +10,24 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
+# Pseudo-statuses of requests that got no HTTP answer (nginx's 444 and 499; 299 is ours, in the
+# 2xx range because the change landed).
+CONNECTION_RESET = 444
+"""The connection was reset without an answer; nothing was changed."""
+APPLIED_UNANSWERED = 299
+"""The write was applied, but its answer never reached the client (dropped, or the client gave up
+waiting for a late answer)."""
+CLIENT_GONE = 499
+"""The client went away before the answer (during injected latency); nothing was changed."""
+
 
 @dataclass(frozen=True, slots=True)
 class RecordedRequest:
     """One API request. `verb` follows Kubernetes audit naming: get, list, create, update, patch,
     delete, or `discovery` for /api, /apis and /version; `kind` is the Kind (`Deployment`) or None;
-    `subresource` is `scale`, `status` or None; `status` is the HTTP status code answered."""
+    `subresource` is `scale`, `status` or None; `status` is the HTTP status code answered, or one
+    of the pseudo-statuses above when no answer reached the client. A request is recorded once
+    its answer is settled (a late answer: when it is sent or its client has gone)."""
 
     method: str
     path: str

@@ -50,21 +50,25 @@ class SimulatedCluster:
     """A Kubernetes API server stand-in, with in-process helpers to seed and inspect it.
 
     `rollout_seconds` is how long the controller takes to bring ready replicas to the desired
-    count (0: at once, inside the write). `token`, when set, is the bearer token every API
-    request must carry. The state (objects, faults, request log) lives as long as this object,
-    across `go_offline()`/`go_online()`.
+    count (0: at once, inside the write); `status_churn_seconds` > 0 makes it write the status of
+    a workload under rollout at least that often (see `app.simulator.controller`). Both can be
+    changed later (`cluster.controller.rollout_seconds = 2`, or the `/_simulator/controller` admin
+    endpoint); `reset()` restores them. `token`, when set, is the bearer token every API request
+    must carry. The state (objects, faults, request log) lives as long as this object, across
+    `go_offline()`/`go_online()`.
     """
 
     def __init__(
         self,
         *,
         rollout_seconds: float = 0.0,
+        status_churn_seconds: float = 0.0,
         faults: Faults | None = None,
         token: str | None = None,
         handle_signals: bool = False,
     ) -> None:
         self.store = ObjectStore()
-        self.controller = Controller(self.store, rollout_seconds)
+        self.controller = Controller(self.store, rollout_seconds, status_churn_seconds=status_churn_seconds)
         self.fault_injector = FaultInjector(faults)
         self.log = RequestLog()
         self.state = SimulatorState(self.store, self.controller, self.fault_injector, self.log, token)
@@ -103,8 +107,9 @@ class SimulatedCluster:
         await self.controller.stop()
 
     async def go_offline(self) -> None:
-        """Close the listening socket and every connection: clients now get *connection
-        refused*, like a cluster whose API server is down. State is kept."""
+        """Close the listening socket and every connection (requests under way and held answers
+        included): clients now get *connection refused*, like a cluster whose API server is down.
+        State is kept."""
         await self._stop_server()
 
     async def go_online(self) -> None:
@@ -143,6 +148,8 @@ class SimulatedCluster:
         self._host, self._port = host, sock.getsockname()[1]
         config = uvicorn.Config(
             self.app,
+            # uvicorn's h11 protocol, recording connections so that faults can reset them.
+            http=self.state.connections.protocol_class(),
             lifespan="off",
             log_level="warning",
             access_log=False,
@@ -175,6 +182,13 @@ class SimulatedCluster:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        # uvicorn leaves busy connections open when forced to exit: requests held by latency or a
+        # late answer would go on being served by a cluster that is down. Close them all, and
+        # let their handlers see the disconnect and finish.
+        self.state.connections.close_all()
+        pending = set(server.server_state.tasks)
+        if pending:
+            await asyncio.wait(pending, timeout=5)
 
     # ---- faults and knobs --------------------------------------------------------------------
 
@@ -194,7 +208,8 @@ class SimulatedCluster:
         self.controller.set_stuck(set(workloads))
 
     def reset(self, *, objects: bool = True) -> None:
-        """Heal every fault, unstick every workload, clear the request log and (by default) the objects."""
+        """Heal every fault, unstick every workload, restore the controller's timings given at
+        construction, clear the request log and (by default) the objects."""
         self.fault_injector.reset()
         self.controller.reset()
         self.log.clear()
@@ -354,9 +369,12 @@ async def serve_simulator(
     port: int = 8001,
     rollout_seconds: float = 5.0,
     seed: str | None = None,
+    status_churn_seconds: float = 0.0,
 ) -> None:
     """Serve a simulated cluster until interrupted (SIGINT/SIGTERM). `seed="demo"` seeds demo apps."""
-    cluster = SimulatedCluster(rollout_seconds=rollout_seconds, handle_signals=True)
+    cluster = SimulatedCluster(
+        rollout_seconds=rollout_seconds, status_churn_seconds=status_churn_seconds, handle_signals=True
+    )
     if seed == "demo":
         cluster.seed_demo()
     elif seed:

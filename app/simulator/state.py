@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from app.simulator.connections import ConnectionRegistry
 from app.simulator.controller import Controller
 from app.simulator.faults import FaultInjector
 from app.simulator.recording import RequestLog
@@ -12,7 +13,8 @@ from app.simulator.store import ObjectStore
 
 @dataclass(slots=True)
 class SimulatorState:
-    """The store, controller, fault injector and request log of one simulated cluster.
+    """The store, controller, fault injector, request log and open connections of one simulated
+    cluster.
 
     `token`, when set, is the bearer token every API request must carry (else 401).
     """
@@ -22,3 +24,4 @@ class SimulatorState:
     faults: FaultInjector
     log: RequestLog
     token: str | None = None
+    connections: ConnectionRegistry = field(default_factory=ConnectionRegistry)

@@ -1,10 +1,14 @@
-"""The simulated controllers: rollouts over time, stuck workloads, HPAs."""
+"""The simulated controllers: rollouts over time, status churn, stuck workloads, HPAs."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+import httpx
+import pytest
+
+from app.cluster.gateway import WorkloadConflict
 from app.cluster.kubernetes_gateway import KubernetesGateway
 from app.domain.workloads import WorkloadKind
 from app.simulator import SimulatedCluster
@@ -129,3 +133,71 @@ async def test_a_slow_rollout_is_seen_in_progress() -> None:
             web = await gateway.get_workload("dev", WorkloadKind.DEPLOYMENT, "web")
     assert web.desired_replicas == 3
     assert web.ready_replicas < 3
+
+
+def test_status_churn_bumps_the_resource_version_during_a_rollout_only() -> None:
+    store, clock = ObjectStore(), FakeClock()
+    controller = Controller(store, rollout_seconds=10, clock=clock, status_churn_seconds=1)
+    store.create(DEPLOYMENTS, "dev", deployment_manifest("dev", "web", "web", 2))
+    controller.tick()
+    versions: list[int] = []
+    for step in range(1, 20):
+        clock.now = step * 0.5
+        controller.tick()
+        web = store.get(DEPLOYMENTS, "dev", "web")
+        assert (web["metadata"]["generation"], web["status"]["observedGeneration"]) == (1, 1)
+        versions.append(int(web["metadata"]["resourceVersion"]))
+    # Two counters move in 10 s; the churn writes at least once a second besides.
+    assert len(set(versions)) >= 9
+    assert all(later > earlier for earlier, later in zip(versions[::2], versions[2::2], strict=False))
+
+    clock.now = 10
+    controller.tick()
+    done = store.get(DEPLOYMENTS, "dev", "web")["metadata"]["resourceVersion"]
+    for step in range(1, 5):
+        clock.now = 10 + step
+        controller.tick()
+    assert store.get(DEPLOYMENTS, "dev", "web")["metadata"]["resourceVersion"] == done, "no churn at rest"
+
+
+async def test_status_churn_makes_a_guarded_write_conflict_without_a_spec_change() -> None:
+    async with SimulatedCluster(rollout_seconds=2, status_churn_seconds=0.01) as cluster:
+        cluster.add_deployment("dev", "web", "web", 0)
+        async with KubernetesGateway.from_server(cluster.url, timeout=2) as gateway:
+            web = await gateway.get_workload("dev", WorkloadKind.DEPLOYMENT, "web")
+            woken = await gateway.patch_workload(
+                "dev", WorkloadKind.DEPLOYMENT, "web", {"spec": {"replicas": 3}}, resource_version=web.resource_version
+            )
+            seen = {woken.resource_version}
+            while len(seen) < 4:
+                await asyncio.sleep(0.02)
+                now = await gateway.get_workload("dev", WorkloadKind.DEPLOYMENT, "web")
+                assert now.generation == woken.generation
+                seen.add(now.resource_version)
+            with pytest.raises(WorkloadConflict):
+                await gateway.patch_workload(
+                    "dev",
+                    WorkloadKind.DEPLOYMENT,
+                    "web",
+                    {"metadata": {"labels": {"x": "y"}}},
+                    resource_version=woken.resource_version,
+                )
+
+
+async def test_controller_timings_through_the_admin_endpoint(
+    simulator: SimulatedCluster, http: httpx.AsyncClient
+) -> None:
+    assert (await http.get("/_simulator/controller")).json() == {"rollout_seconds": 0.0, "status_churn_seconds": 0.0}
+    patched = await http.patch("/_simulator/controller", json={"rollout_seconds": 600, "status_churn_seconds": 0.5})
+    assert patched.json() == {"rollout_seconds": 600.0, "status_churn_seconds": 0.5}
+    simulator.add_deployment("dev", "web", "web", 3)
+    web = (await http.get("/apis/apps/v1/namespaces/dev/deployments/web")).json()
+    assert web["status"].get("readyReplicas", 0) < 3, "rollouts now take time"
+    replaced = await http.put("/_simulator/controller", json={"status_churn_seconds": 0.1})
+    assert replaced.json() == {"rollout_seconds": 0.0, "status_churn_seconds": 0.1}, "PUT: missing ones as built"
+    for bad in ({"rollout_seconds": -1}, {"status_churn_seconds": "1"}, {"speed": 2}, {"rollout_seconds": True}):
+        answer = await http.patch("/_simulator/controller", json=bad)
+        assert answer.status_code == 400 and next(iter(bad)) in answer.json()["error"], bad
+    simulator.controller.rollout_seconds = 5
+    await http.post("/_simulator/reset")
+    assert (await http.get("/_simulator/controller")).json() == {"rollout_seconds": 0.0, "status_churn_seconds": 0.0}
