@@ -126,7 +126,10 @@ class ApiCaller:
             error = ClusterUnavailable(
                 f"the Kubernetes API at {self.server} did not answer within {self.timeout:g}s ({what})"
             )
-        except WorkloadConflict:
+        except WorkloadConflict as conflict:
+            if write and sent.maybe_landed:
+                # A retry met a newer resourceVersion: perhaps the earlier attempt's own write.
+                raise WriteOutcomeUnknown(f"{conflict}; an earlier attempt may have landed") from None
             raise
         except ClusterUnavailable as unavailable:
             error = unavailable

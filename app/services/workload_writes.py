@@ -122,22 +122,28 @@ async def converge(
             return Written(None, False, None)
         except WorkloadConflict:
             fresh = await _reread(gateway, workload)
-            if fresh is None:
-                return Written(None, False, None)
-            if only_status_moved(workload, fresh):
-                if loop.time() > deadline:
-                    raise KeptChanging(fresh) from None
-            else:
-                changes += 1
-                if recheck_on_change:
-                    raise SpecChanged(fresh) from None
-                if changes >= MAX_CONFLICT_RETRIES:
-                    raise KeptChanging(fresh) from None
-            workload = fresh
-            continue
         except WriteOutcomeUnknown as lost:
-            return _read_back(await _checked(gateway, workload, lost), decide, landed, lost)
-        return Written(written, True, decision.record)
+            fresh = await _checked(gateway, workload, lost)
+            if fresh is not None and (landed(fresh) if landed is not None else decide(fresh).patch is None):
+                return Written(fresh, True, decide(fresh).record)
+            if fresh is not None and only_status_moved(workload, fresh):
+                reason = lost.reason.removesuffix("; the change may have landed")
+                raise NotApplied(f"{reason}; read back: it did not land") from None
+            # Not ours that landed: someone else changed it meanwhile. Decide again, as after a 409.
+        else:
+            return Written(written, True, decision.record)
+        if fresh is None:
+            return Written(None, False, None)
+        if only_status_moved(workload, fresh):
+            if loop.time() > deadline:
+                raise KeptChanging(fresh)
+        else:
+            changes += 1
+            if recheck_on_change:
+                raise SpecChanged(fresh)
+            if changes >= MAX_CONFLICT_RETRIES:
+                raise KeptChanging(fresh)
+        workload = fresh
 
 
 async def _reread(gateway: ClusterGateway, workload: Workload) -> Workload | None:
@@ -148,20 +154,10 @@ async def _reread(gateway: ClusterGateway, workload: Workload) -> Workload | Non
 
 
 async def _checked(gateway: ClusterGateway, workload: Workload, lost: WriteOutcomeUnknown) -> Workload | None:
+    """The object read back after a lost answer; WriteOutcomeUnknown when that read fails too."""
     try:
         return await _reread(gateway, workload)
     except ClusterError as error:
         raise WriteOutcomeUnknown(
             f"{lost.reason}; reading {workload.kind.value} {workload.name} back failed too ({error})"
         ) from None
-
-
-def _read_back(
-    fresh: Workload | None, decide: Decide, landed: Callable[[Workload], bool] | None, lost: WriteOutcomeUnknown
-) -> Written:
-    if fresh is None:
-        return Written(None, False, None)
-    after = decide(fresh)
-    if landed(fresh) if landed is not None else after.patch is None:
-        return Written(fresh, True, after.record)
-    raise NotApplied(f"{lost.reason.removesuffix('; the change may have landed')}; read back: it did not land")
