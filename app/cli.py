@@ -14,6 +14,8 @@ from app.logs import configure_logging
 
 logger = logging.getLogger("hibernia")
 
+SHUTDOWN_GRACE_SECONDS = 30
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hibernia", description="Hibernation-aware GraphQL API for Kubernetes apps.")
@@ -136,7 +138,15 @@ def _serve(host: str, port: int, demo: bool, migrate: bool) -> None:
         on_startup = start_demo
     print(f"Hibernia playground: http://{host}:{port}/graphql", flush=True)
     # log_config=None: uvicorn logs through the handler configure_logging installed (JSON in production).
-    uvicorn.run(create_app(on_startup=on_startup), host=host, port=port, log_config=None)
+    # On SIGTERM uvicorn stops accepting, lets requests under way finish (their operations record and
+    # free their leases), then the lifespan ends: the heartbeat stops and the server's row goes.
+    uvicorn.run(
+        create_app(on_startup=on_startup),
+        host=host,
+        port=port,
+        log_config=None,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -207,6 +207,9 @@ class Server(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     host: Mapped[str] = mapped_column(String(253))
     pid: Mapped[int] = mapped_column(Integer)
+    # Host name and process id namespace: servers on one machine can see whether the others' processes
+    # still exist, and need not wait for a heartbeat to time out. None where that cannot be known.
+    machine: Mapped[str | None] = mapped_column(String(300))
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

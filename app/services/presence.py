@@ -41,6 +41,7 @@ class ServerPresence:
         self.id = uuid.uuid4().hex
         self.host = socket.gethostname()[:253]
         self.pid = os.getpid()
+        self.machine = _machine(self.host)
         self._offset = timedelta(0)
         self._task: asyncio.Task[None] | None = None
         self.last_beat: datetime | None = None
@@ -72,10 +73,21 @@ class ServerPresence:
             database_now = await repository.database_now()
             after = self.local_clock()
             self._offset = database_now - (before + (after - before) / 2)
-            await repository.beat(self.id, host=self.host, pid=self.pid, now=database_now)
+            await repository.beat(self.id, host=self.host, pid=self.pid, machine=self.machine, now=database_now)
         if self.beating_since is None:
             self.beating_since = database_now
         self.last_beat = database_now
+
+    async def gone_neighbours(self, repository: ServerRepository) -> list[str]:
+        """Servers registered from this machine whose process is gone: dead now, without waiting for
+        their heartbeat to time out (a server restarted after a crash frees its apps at once)."""
+        if self.machine is None:
+            return []
+        return [
+            server_id
+            for server_id, pid in await repository.on_machine(self.machine, other_than=self.id)
+            if pid == self.pid or not _alive(pid)  # one process per pid: a reused pid means the old one ended
+        ]
 
     def start(self) -> None:
         if self._task is None:
@@ -104,3 +116,22 @@ class ServerPresence:
                 self.beating_since = None
                 logger.warning("heartbeat failed; trying again", exc_info=True)
             await asyncio.sleep(self.heartbeat_seconds)
+
+
+def _machine(host: str) -> str | None:
+    """This machine and process id namespace, where processes can see each other by pid."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:  # not Linux, or no /proc: other servers are judged by their heartbeat only
+        return None
+    return f"{host}/{namespace}"[:300]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True

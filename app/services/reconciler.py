@@ -55,10 +55,13 @@ class Reconciler:
             now = self.presence.now()
             dead_before = self.presence.dead_before()
             async with self.session_factory() as session, session.begin():
-                leases = await LeaseRepository(session).to_settle(now=now, dead_before=dead_before, limit=BATCH)
+                servers = ServerRepository(session)
+                gone = await self.presence.gone_neighbours(servers)
+                leases = await LeaseRepository(session).to_settle(
+                    now=now, dead_before=dead_before, limit=BATCH, gone=gone
+                )
                 orphans = await DeploymentRepository(session).unsettled_without_lease(BATCH)
-                if dead_before is not None:
-                    await ServerRepository(session).remove_dead(dead_before=dead_before)
+                await servers.remove_dead(dead_before=dead_before, gone=gone)
             settled = 0
             for lease in leases:
                 settled += await self._settle(lease, holder)

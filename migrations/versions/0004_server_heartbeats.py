@@ -22,6 +22,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("host", sa.String(length=253), nullable=False),
         sa.Column("pid", sa.Integer(), nullable=False),
+        sa.Column("machine", sa.String(length=300), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_servers")),

@@ -144,10 +144,15 @@ class LeaseRepository:
             .execution_options(synchronize_session=False)
         )
 
-    async def to_settle(self, *, now: datetime, dead_before: datetime | None, limit: int) -> list[LeaseToSettle]:
-        """Leases whose operation can no longer finish: left to settle, expired, or held by a server
-        that stopped beating (`dead_before`; None: do not judge servers now) or left."""
+    async def to_settle(
+        self, *, now: datetime, dead_before: datetime | None, limit: int, gone: Collection[str] = ()
+    ) -> list[LeaseToSettle]:
+        """Leases whose operation can no longer finish: left to settle, expired, held by a server that
+        stopped beating (`dead_before`; None: do not judge heartbeats now), that left, or whose
+        process is known to be `gone`."""
         stopped = [OperationLease.expires_at < now]
+        if gone:
+            stopped.append(OperationLease.server_id.in_(list(gone)))
         if dead_before is not None:
             stopped.append(
                 and_(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, exists, func, select, text, update
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import OperationLease, Server
@@ -25,7 +26,7 @@ class ServerRepository:
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
-    async def beat(self, server_id: str, *, host: str, pid: int, now: datetime) -> None:
+    async def beat(self, server_id: str, *, host: str, pid: int, machine: str | None, now: datetime) -> None:
         """Records that the server is alive now; registers it if it is not (first beat, or removed as
         dead during a long database outage)."""
         result = await self.session.execute(
@@ -35,16 +36,30 @@ class ServerRepository:
             .execution_options(synchronize_session=False)
         )
         if not result.rowcount:  # type: ignore[attr-defined]
-            self.session.add(Server(id=server_id, host=host, pid=pid, started_at=now, heartbeat_at=now))
+            self.session.add(
+                Server(id=server_id, host=host, pid=pid, machine=machine, started_at=now, heartbeat_at=now)
+            )
             await self.session.flush()
+
+    async def on_machine(self, machine: str, *, other_than: str) -> list[tuple[str, int]]:
+        """(id, pid) of the other servers registered from this machine."""
+        rows = await self.session.execute(
+            select(Server.id, Server.pid).where(Server.machine == machine, Server.id != other_than)
+        )
+        return [(row[0], row[1]) for row in rows]
 
     async def remove(self, server_id: str) -> None:
         await self.session.execute(delete(Server).where(Server.id == server_id))
 
-    async def remove_dead(self, *, dead_before: datetime) -> int:
-        """Forgets servers silent since `dead_before` that no lease names any more."""
+    async def remove_dead(self, *, dead_before: datetime | None, gone: Collection[str] = ()) -> int:
+        """Forgets servers silent since `dead_before`, or known `gone`, that no lease names any more."""
         named = exists().where(OperationLease.server_id == Server.id, OperationLease.holder.is_not(None))
+        dead: list[ColumnElement[bool]] = [Server.id.in_(list(gone))] if gone else []
+        if dead_before is not None:
+            dead.append(Server.heartbeat_at < dead_before)
+        if not dead:
+            return 0
         result = await self.session.execute(
-            delete(Server).where(Server.heartbeat_at < dead_before, ~named).execution_options(synchronize_session=False)
+            delete(Server).where(or_(*dead), ~named).execution_options(synchronize_session=False)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
