@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.cluster.registry import ClusterRegistry
 from app.config import Settings
-from app.db.models import Deployment, Transition
+from app.db.models import AppEnvironment, Deployment, Transition
 from app.main import create_app
 from app.simulator import SimulatedCluster
 from tests.fixtures.databases import DatabaseUnderTest
@@ -34,7 +34,10 @@ class Outaged:
 async def outaged(database: DatabaseUnderTest, settings: Settings, registry: ClusterRegistry) -> AsyncIterator[Outaged]:
     """A server whose database the test can cut: through a TCP proxy (PostgreSQL) or a failing disk (SQLite)."""
     async with outage_engine(database.url) as outage:
-        quick = settings.model_copy(update={"heartbeat_seconds": 0.2, "server_timeout_seconds": 1.0})
+        quick = settings.model_copy(
+            # The refresher's own rounds are a minute apart: only the database's return can start one sooner.
+            update={"heartbeat_seconds": 0.2, "server_timeout_seconds": 1.0, "status_refresh_seconds": 60}
+        )
         app = create_app(quick, engine=outage.engine, registry=registry)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
@@ -145,3 +148,31 @@ async def test_a_hibernate_cut_off_from_its_database_gets_its_records_when_it_re
             )
         ).one()
     assert (str(cause), actor, str(to)) == ("HIBERNATE", "alice", "HIBERNATING")
+
+
+async def test_a_cluster_change_made_while_the_database_was_away_is_recorded_when_it_returns(
+    outaged: Outaged, simulator: SimulatedCluster, database: DatabaseUnderTest
+) -> None:
+    client = outaged.client
+    await setup_app(client, simulator)
+    simulator.add_deployment(NS, "web", "web", 3)
+    await client.query('{ appStatus(app: "web", environment: "dev") { status } }')
+    await outaged.outage.cut()
+
+    # Hibernated by another tool (Devtron, winter-soldier) while Hibernia cannot record anything.
+    simulator.patch(
+        "Deployment",
+        NS,
+        "web",
+        {"metadata": {"annotations": {"hibernator.devtron.ai/replicas": "3"}}, "spec": {"replicas": 0}},
+    )
+    await asyncio.sleep(0.5)
+    await outaged.outage.restore()
+
+    for _ in range(100):
+        async with database.engine.connect() as connection:
+            status = (await connection.execute(select(AppEnvironment.status))).scalar_one()
+        if str(status) == "HIBERNATING":
+            break
+        await asyncio.sleep(0.1)
+    assert str(status) == "HIBERNATING", "recorded within 10 s of the database's return"

@@ -51,14 +51,17 @@ def build_services(
         presence=presence,
     )
     hibernation = HibernationService(access, leases, write_seconds=settings.cluster_timeout_seconds)
+    refresher = StatusRefresher(
+        session_factory,
+        live_status,
+        settings.status_refresh_seconds,
+        on_round=None if metrics is None else metrics.refreshed,
+    )
+    # What changed in the clusters while the database was away is recorded once it is back.
+    presence.on_back = refresher.refresh_soon
     return Services(
         live_status=live_status,
-        refresher=StatusRefresher(
-            session_factory,
-            live_status,
-            settings.status_refresh_seconds,
-            on_round=None if metrics is None else metrics.refreshed,
-        ),
+        refresher=refresher,
         hibernation=hibernation,
         deploy=DeployService(access, leases, hibernation, settings),
         bulk=BulkService(session_factory, settings.bulk_concurrency),

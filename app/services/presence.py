@@ -33,11 +33,14 @@ class ServerPresence:
         heartbeat_seconds: float = 3.0,
         timeout_seconds: float = 10.0,
         local_clock: Callable[[], datetime] = utcnow,
+        on_back: Callable[[], None] | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.heartbeat_seconds = heartbeat_seconds
         self.timeout_seconds = timeout_seconds
         self.local_clock = local_clock
+        # Called when the database answers again after beats failed.
+        self.on_back = on_back
         self.id = uuid.uuid4().hex
         self.host = socket.gethostname()[:253]
         self.pid = os.getpid()
@@ -74,9 +77,12 @@ class ServerPresence:
             after = self.local_clock()
             self._offset = database_now - (before + (after - before) / 2)
             await repository.beat(self.id, host=self.host, pid=self.pid, machine=self.machine, now=database_now)
+        back = self.beating_since is None and self.last_beat is not None
         if self.beating_since is None:
             self.beating_since = database_now
         self.last_beat = database_now
+        if back and self.on_back is not None:
+            self.on_back()
 
     async def gone_neighbours(self, repository: ServerRepository) -> list[str]:
         """Servers registered from this machine whose process is gone: dead now, without waiting for

@@ -42,6 +42,7 @@ class StatusRefresher:
         self.batch_size = batch_size
         self._round_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._soon = asyncio.Event()
         self.rounds = 0
 
     async def run_round(self) -> RoundResult:
@@ -57,6 +58,11 @@ class StatusRefresher:
             if self.on_round is not None:
                 self.on_round()
             return RoundResult(observed=observed, changed=changed)
+
+    def refresh_soon(self) -> None:
+        """Starts the next round now rather than at the end of the interval (the database is back, and
+        what changed in the clusters while it was away must be recorded)."""
+        self._soon.set()
 
     def start(self) -> None:
         if self._task is None and self.interval_seconds > 0:
@@ -78,4 +84,6 @@ class StatusRefresher:
                 raise
             except Exception:  # one bad round (database blip) must not end the refresher
                 logger.exception("status refresh round failed")
-            await asyncio.sleep(self.interval_seconds)
+            self._soon.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._soon.wait(), timeout=self.interval_seconds)
