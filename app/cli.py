@@ -146,6 +146,7 @@ def _serve(host: str, port: int, demo: bool, migrate: bool) -> None:
         port=port,
         log_config=None,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        ws="websockets-sansio",  # GraphQL subscriptions; uvicorn's default websockets protocol is deprecated
     )
 
 

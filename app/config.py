@@ -5,9 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import AliasChoices, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{Path('var/hibernia.db').as_posix()}"
 
@@ -64,10 +65,22 @@ class Settings(BaseSettings):
         default=None, pattern="^(json|text)$", validation_alias=AliasChoices("HIBERNIA_LOG_FORMAT")
     )
     env: RunMode = Field(default=RunMode.DEVELOPMENT, validation_alias=AliasChoices("HIBERNIA_ENV"))
+    # Pages of these origins may open GraphQL WebSockets (subscriptions); the server's own always may.
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=AliasChoices("HIBERNIA_ALLOWED_ORIGINS")
+    )
     # In production /metrics needs a token (any role) unless this says a scraper may read it freely.
     metrics_public: bool = Field(default=False, validation_alias=AliasChoices("HIBERNIA_METRICS_PUBLIC"))
     # Move what startup allocated out of the garbage collector's reach (gc.freeze) once serving starts.
     gc_freeze: bool = Field(default=True, validation_alias=AliasChoices("HIBERNIA_GC_FREEZE"))
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        # "https://a.example, https://b.example" in the environment; a list in code.
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
 
     @model_validator(mode="after")
     def _heartbeats_fit_the_timeout(self) -> Settings:

@@ -7,12 +7,13 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from strawberry.http.ides import get_graphql_ide_html
 
 from app.cluster.registry import ClusterRegistry
@@ -22,12 +23,14 @@ from app.domain.access import Principal
 from app.metrics import Metrics
 from app.middleware import PRINCIPAL_KEY, REQUEST_ID_KEY, AuthenticationMiddleware, RequestIdMiddleware
 from app.probes import healthz, metrics_endpoint, readyz
+from app.request_context import new_request_id
 from app.services.container import Services, build_services
 from app.services.refresher import StatusRefresher
 from app.services.tokens import TokenService
 from schema.context import Context
 from schema.http import GraphQLHttp
 from schema.schema import schema
+from schema.websocket import GraphQLWebSocket
 
 logger = logging.getLogger("hibernia")
 
@@ -77,6 +80,27 @@ def graphql_endpoint(runtime: Runtime) -> GraphQLHttp:
     )
 
 
+def graphql_websocket(runtime: Runtime) -> GraphQLWebSocket:
+    async def make_context(websocket: Any, principal: Principal) -> Context:
+        return Context(
+            settings=runtime.settings,
+            session_factory=runtime.session_factory,
+            services=runtime.services,
+            principal=principal,
+            metrics=runtime.metrics,
+            request_id=new_request_id(),
+        )
+
+    settings = runtime.settings
+    return GraphQLWebSocket(
+        schema,
+        make_context,
+        runtime.authenticate,
+        production=settings.is_production,
+        allowed_origins=settings.allowed_origins,
+    )
+
+
 Startup = Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]] | None]]
 
 
@@ -115,7 +139,7 @@ def create_app(
         engine=engine,
         session_factory=session_factory,
         registry=registry,
-        services=build_services(settings, session_factory, registry, metrics),
+        services=build_services(settings, engine, session_factory, registry, metrics),
         metrics=metrics,
     )
 
@@ -132,6 +156,7 @@ def create_app(
         except Exception:  # an unmigrated or unreachable database: /readyz says so, serving goes on
             logger.warning("could not register this server in the database at start", exc_info=True)
         services.presence.start()
+        await services.status_feed.start()
         shutdown = await on_startup(runtime) if on_startup else None
         services.reconciler.start()
         runtime.refresher.start()
@@ -144,6 +169,7 @@ def create_app(
             # and freed; leases of requests cut short are left to settle, then this server leaves.
             await runtime.refresher.stop()
             await services.reconciler.stop()
+            await services.status_feed.stop()
             await services.leases.drain()
             await services.presence.stop()
             if shutdown is not None:
@@ -159,6 +185,7 @@ def create_app(
             Route("/readyz", readyz(engine)),
             Route("/metrics", metrics_endpoint(metrics)),
             Route("/graphql", graphql_endpoint(runtime)),
+            WebSocketRoute("/graphql", graphql_websocket(runtime)),
         ],
         lifespan=lifespan,
     )

@@ -26,6 +26,8 @@ class Context:
     metrics: Metrics
     request_id: str
     loaders: Loaders = field(init=False)
+    # What a WebSocket client sent in `connection_init` (graphql-transport-ws); None over HTTP.
+    connection_params: dict[str, object] | None = None
 
     @property
     def actor(self) -> str:
@@ -33,6 +35,11 @@ class Context:
         return self.principal.name
 
     def __post_init__(self) -> None:
+        self.fresh_loaders()
+
+    def fresh_loaders(self) -> None:
+        """Forgets what the loaders cached: a subscription's context lives as long as its connection,
+        and each pushed event must be resolved from what is true now."""
         self.loaders = Loaders(self.session_factory, self.services.live_status)
 
     @property

@@ -18,6 +18,7 @@ from schema.mutations import CatalogMutation
 from schema.observability import RequestObservability
 from schema.operation_mutations import OperationMutation
 from schema.queries import Query
+from schema.subscriptions import Subscription
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
@@ -58,7 +59,7 @@ def _opentelemetry_extension() -> type[SchemaExtension] | None:
     return OpenTelemetryExtension
 
 
-schema = HiberniaSchema(query=Query, mutation=Mutation, extensions=_extensions())
+schema = HiberniaSchema(query=Query, mutation=Mutation, subscription=Subscription, extensions=_extensions())
 
 
 def export_sdl() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.cluster.registry import ClusterRegistry
 from app.config import Settings
@@ -18,6 +18,7 @@ from app.services.presence import ServerPresence
 from app.services.reconciler import Reconciler
 from app.services.refresher import StatusRefresher
 from app.services.settling import Settler
+from app.services.status_feed import StatusFeed
 from app.services.targets import TargetAccess
 
 
@@ -31,10 +32,12 @@ class Services:
     leases: LeaseManager
     presence: ServerPresence
     reconciler: Reconciler
+    status_feed: StatusFeed
 
 
 def build_services(
     settings: Settings,
+    engine: AsyncEngine,
     session_factory: async_sessionmaker[AsyncSession],
     registry: ClusterRegistry,
     metrics: Metrics | None = None,
@@ -74,4 +77,5 @@ def build_services(
             lease_seconds=settings.lease_seconds,
             interval_seconds=settings.reconcile_seconds,
         ),
+        status_feed=StatusFeed(session_factory, engine),
     )

@@ -3,15 +3,46 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.db.models import Deployment, Transition
+from app.db.ids import one_of
+from app.db.models import App, AppEnvironment, Deployment, Environment, Transition
 
 Row = TypeVar("Row", Deployment, Transition)
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Which app environments a feed of transitions covers (None: no limit on that part)."""
+
+    environments: frozenset[str] | None = None
+    apps: frozenset[str] | None = None
+    teams: frozenset[str] | None = None
+    # The environments a token is limited to (None: every environment).
+    scope: frozenset[str] | None = None
+
+    def admits(self, app: App, environment: Environment) -> bool:
+        return (
+            (self.environments is None or environment.name in self.environments)
+            and (self.apps is None or app.name in self.apps)
+            and (self.teams is None or app.team in self.teams)
+            and (self.scope is None or environment.name in self.scope)
+        )
+
+
+TransitionWithTarget = tuple[Transition, AppEnvironment, App, Environment]
+_WITH_TARGETS = (
+    select(Transition, AppEnvironment, App, Environment)
+    .join(AppEnvironment, AppEnvironment.id == Transition.app_environment_id)
+    .join(App, App.id == AppEnvironment.app_id)
+    .join(Environment, Environment.id == AppEnvironment.environment_id)
+)
 
 
 class HistoryRepository:
@@ -46,3 +77,22 @@ class HistoryRepository:
         )
         found = {parent: int(count) for parent, count in await self.session.execute(query)}
         return {i: found.get(i, 0) for i in parent_ids}
+
+    async def transitions_by_ids(self, ids: Sequence[int]) -> list[TransitionWithTarget]:
+        """Transitions with where they happened, in id order."""
+        query = _WITH_TARGETS.where(one_of(self.session, Transition.id, ids)).order_by(Transition.id)
+        return [(t, ae, a, e) for t, ae, a, e in await self.session.execute(query)]
+
+    async def transitions_since(self, since: datetime, where: Where, *, limit: int) -> list[TransitionWithTarget]:
+        """Transitions at or after `since` within `where`, oldest first, at most `limit`."""
+        query = _WITH_TARGETS.where(Transition.at >= since)
+        for column, values in (
+            (Environment.name, where.environments),
+            (App.name, where.apps),
+            (App.team, where.teams),
+            (Environment.name, where.scope),
+        ):
+            if values is not None:
+                query = query.where(column.in_(sorted(values)))
+        query = query.order_by(Transition.at, Transition.id).limit(limit)
+        return [(t, ae, a, e) for t, ae, a, e in await self.session.execute(query)]

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Row, case, func, insert, literal, select, tuple_, update
+from sqlalchemy import Row, case, func, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.db.feed import record_transitions
 from app.db.ids import one_of
 from app.db.models import (
     App,
@@ -19,7 +20,6 @@ from app.db.models import (
     DeploymentOutcome,
     Environment,
     HibernationRecord,
-    Transition,
     TransitionCause,
 )
 from app.db.types import UtcDateTime
@@ -163,8 +163,8 @@ class StatusRepository:
                 for item in left
             ],
         )
-        await self.session.execute(
-            insert(Transition),
+        await record_transitions(
+            self.session,
             [
                 {
                     "app_environment_id": item.app_environment_id,
@@ -249,8 +249,8 @@ class StatusRepository:
             written = set(result.scalars())
             changed = [by_id[i] for i in status_changes if i in written]
         if changed:
-            await self.session.execute(
-                insert(Transition),
+            await record_transitions(
+                self.session,
                 [
                     {
                         "app_environment_id": o.app_environment_id,
