@@ -13,12 +13,19 @@ Serving::
 or from the command line: `hibernia simulate-cluster --port P [--rollout-seconds S] [--seed demo]`
 (`serve_simulator`).
 
-Kubernetes API (see `api`): apps/v1 deployments and statefulsets, batch/v1 cronjobs,
-autoscaling/v2 horizontalpodautoscalers; get, list (namespaced and all namespaces, label and field
-selectors, limit/continue), create, update, merge/strategic-merge/JSON patch, delete, the `status`
-and `scale` subresources; `resourceVersion` preconditions (409), `Status` bodies for 400, 404, 409,
-415, 422; /api, /apis, /version discovery. Not served: watch, server-side apply, namespaces and
-every other kind.
+Kubernetes API (see `api`, `routing` and `verbs`): core/v1 namespaces, apps/v1 deployments and
+statefulsets, batch/v1 cronjobs, autoscaling/v2 horizontalpodautoscalers; get, list (namespaced
+and all namespaces, label and field selectors, limit/continue), watch (`watches`: resourceVersion,
+bookmarks, timeouts, selectors, 410 Expired beyond the history window), create, update,
+merge/strategic-merge/JSON patch, delete, `dryRun=All`, `fieldValidation`, the `status` and
+`scale` subresources; `resourceVersion` preconditions (409), `Status` bodies for 400, 404, 409,
+410, 415, 422; the Table format of `kubectl get` (`tables`); discovery (/api, /apis, /version,
+with or without a trailing slash) and the OpenAPI v2 and v3 documents (`openapi`). Namespaces
+are created with the first object in them. Not served: server-side apply, pods, replicasets and
+every other kind. kubectl, kr8s, lightkube and kubernetes-asyncio work against it:
+
+    hibernia simulate-cluster --port 8001 --seed demo
+    kubectl --server http://127.0.0.1:8001 get deploy -A
 
 Admin endpoints (JSON; never faulted, never recorded):
 
@@ -51,6 +58,15 @@ Admin endpoints (JSON; never faulted, never recorded):
           status_churn_seconds (0 = off): during a rollout the controller writes the workload's
           status at least that often, bumping metadata.resourceVersion but not generation, as a
           real cluster does while pods come up (see `app.simulator.controller`)
+    GET   /_simulator/watches    {"open": N, "bookmark_seconds", "max_pending", "history_size",
+                                  "oldest": {"deployments.apps": "<resourceVersion>", ...}}
+    PATCH /_simulator/watches    bookmark_seconds (default 60: BOOKMARK events when asked for),
+                                 max_pending (default 1000: events a watcher may lag behind
+                                 before it is ended and its connection closed), history_size
+                                 (default 1000: events kept per kind for watches that resume)
+    POST  /_simulator/watches/drop    end every open watch (clients see the stream end)
+    POST  /_simulator/watches/forget  forget the history: a watch from an earlier
+                                      resourceVersion gets an ERROR event with 410 Expired
     GET   /_simulator/stuck      {"workloads": ["namespace/name", ...]}
     PUT   /_simulator/stuck      replace the stuck set: those workloads never get ready pods and
                                  their Progressing condition turns ProgressDeadlineExceeded
@@ -58,8 +74,9 @@ Admin endpoints (JSON; never faulted, never recorded):
                                   "requests": [{method, path, verb, kind, namespace, name,
                                                 subresource, label_selector, status}, ...]}
     DELETE /_simulator/requests  clear the request log
-    POST  /_simulator/reset      heal faults, unstick workloads, restore the controller's timings,
-                                 clear the log; `?objects=true` also deletes every object
+    POST  /_simulator/reset      heal faults, unstick workloads, restore the controller's timings
+                                 and the watch settings, clear the log; `?objects=true` also
+                                 deletes every object, ends open watches and forgets the history
     GET   /_simulator/objects    every stored object, by `plural.group`
 
 In process the same knobs are `cluster.set_faults(conflict_next=1, ...)` (replaces them all),
@@ -78,7 +95,9 @@ A request is recorded once its answer is settled: a client that gave up on a lat
 recorded a moment after it closed its connection.
 
 Connection refused (rather than 503) is `await cluster.go_offline()` / `go_online()` in process;
-going offline also closes every open connection, held answers included.
+going offline also closes every open connection, held answers and watches included. An `outage`
+ends open watches too; in process, `cluster.drop_watches()` and `cluster.forget_watch_history()`
+are the two watch endpoints.
 """
 
 from app.simulator.errors import ApiError

@@ -1,5 +1,5 @@
-"""The admin endpoints under /_simulator/: faults, controller timings, stuck workloads, request
-log, reset.
+"""The admin endpoints under /_simulator/: faults, controller timings, watches, stuck workloads,
+request log, reset.
 
 Never subject to faults, never recorded in the request log. See the package docstring for the
 list of endpoints and their bodies.
@@ -77,6 +77,60 @@ async def controller_endpoint(request: Request) -> Response:
     return JSONResponse({name: getattr(controller, name) for name in _CONTROLLER_KNOBS})
 
 
+_WATCH_KNOBS = ("bookmark_seconds", "max_pending", "history_size")
+
+
+def _watch_settings(state: SimulatorState) -> dict[str, Any]:
+    hub = state.watches
+    return {
+        "open": hub.open,
+        "bookmark_seconds": hub.bookmark_seconds,
+        "max_pending": hub.max_pending,
+        "history_size": hub.history.capacity,
+        "oldest": {rt.group_resource: str(hub.history.oldest(rt)) for rt in RESOURCE_TYPES},
+    }
+
+
+async def watches_endpoint(request: Request) -> Response:
+    """GET: open watches and their settings. PATCH: change `bookmark_seconds` (float > 0),
+    `max_pending` (int >= 1: events buffered per watcher before it is ended) or `history_size`
+    (int >= 1: events kept per kind for watches that resume)."""
+    state = _state(request)
+    if request.method == "PATCH":
+        try:
+            body = await _json_body(request)
+            if not isinstance(body, dict):
+                raise ValueError("expected a JSON object")
+            unknown = set(body) - set(_WATCH_KNOBS)
+            if unknown:
+                raise ValueError(f"unknown watch knobs: {', '.join(sorted(unknown))}; known: {', '.join(_WATCH_KNOBS)}")
+            bookmark = body.get("bookmark_seconds", state.watches.bookmark_seconds)
+            if isinstance(bookmark, bool) or not isinstance(bookmark, int | float) or bookmark <= 0:
+                raise ValueError(f"bookmark_seconds must be a number > 0, got {bookmark!r}")
+            for name in ("max_pending", "history_size"):
+                value = body.get(name, 1)
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+        except ValueError as exc:
+            return _error(str(exc))
+        state.watches.bookmark_seconds = float(bookmark)
+        state.watches.max_pending = int(body.get("max_pending", state.watches.max_pending))
+        state.watches.history.capacity = int(body.get("history_size", state.watches.history.capacity))
+    return JSONResponse(_watch_settings(state))
+
+
+async def drop_watches_endpoint(request: Request) -> Response:
+    """POST: end every open watch; their clients see the stream end."""
+    return JSONResponse({"dropped": _state(request).watches.drop_all()})
+
+
+async def forget_history_endpoint(request: Request) -> Response:
+    """POST: forget the watch history: a watch from an earlier resourceVersion gets 410 Expired."""
+    state = _state(request)
+    state.watches.history.forget()
+    return JSONResponse(_watch_settings(state))
+
+
 async def stuck_endpoint(request: Request) -> Response:
     """GET: the stuck workloads. PUT {"workloads": ["ns/name", ...]}: replace the set."""
     state = _state(request)
@@ -110,13 +164,9 @@ async def requests_endpoint(request: Request) -> Response:
 async def reset_endpoint(request: Request) -> Response:
     """POST: clear faults, stuck workloads and the request log, restore the controller's timings;
     `?objects=true` also deletes every object."""
-    state = _state(request)
-    state.faults.reset()
-    state.controller.reset()
-    state.log.clear()
-    if request.query_params.get("objects") in ("true", "1"):
-        state.store.clear()
-    return JSONResponse({"reset": True, "objects": request.query_params.get("objects") in ("true", "1")})
+    objects = request.query_params.get("objects") in ("true", "1")
+    _state(request).reset(objects=objects)
+    return JSONResponse({"reset": True, "objects": objects})
 
 
 async def objects_endpoint(request: Request) -> Response:
@@ -133,6 +183,9 @@ def admin_routes() -> list[BaseRoute]:
     return [
         Route("/_simulator/faults", faults_endpoint, methods=["GET", "PUT", "PATCH"]),
         Route("/_simulator/controller", controller_endpoint, methods=["GET", "PUT", "PATCH"]),
+        Route("/_simulator/watches", watches_endpoint, methods=["GET", "PATCH"]),
+        Route("/_simulator/watches/drop", drop_watches_endpoint, methods=["POST"]),
+        Route("/_simulator/watches/forget", forget_history_endpoint, methods=["POST"]),
         Route("/_simulator/stuck", stuck_endpoint, methods=["GET", "PUT"]),
         Route("/_simulator/requests", requests_endpoint, methods=["GET", "DELETE"]),
         Route("/_simulator/reset", reset_endpoint, methods=["POST"]),

@@ -53,11 +53,14 @@ class ConnectionRegistry:
 
         return TrackedH11Protocol
 
+    def _find(self, peer: object) -> asyncio.Transport | None:
+        if not isinstance(peer, list | tuple) or len(peer) != 2:
+            return None
+        return self._transports.get((str(peer[0]), int(peer[1])))
+
     def reset(self, peer: object) -> bool:
         """Reset the connection of `peer` (a scope's `client`); False when it is not known."""
-        if not isinstance(peer, list | tuple) or len(peer) != 2:
-            return False
-        transport = self._transports.get((str(peer[0]), int(peer[1])))
+        transport = self._find(peer)
         if transport is None:
             return False
         sock = transport.get_extra_info("socket")
@@ -66,6 +69,12 @@ class ConnectionRegistry:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         transport.abort()
         return True
+
+    def close(self, peer: object) -> None:
+        """Close the connection of `peer` at once, dropping what it has not yet sent."""
+        transport = self._find(peer)
+        if transport is not None:
+            transport.abort()
 
     def close_all(self) -> None:
         """Close every connection at once (going offline): requests still being answered, held

@@ -8,6 +8,7 @@ from app.simulator.resources import (
     CRON_JOBS,
     DEPLOYMENTS,
     HORIZONTAL_POD_AUTOSCALERS,
+    NAMESPACES,
     STATEFUL_SETS,
     ResourceType,
 )
@@ -39,6 +40,14 @@ def _pod_spec_defaults(template: Any) -> None:
 
 def apply_defaults(rt: ResourceType, obj: dict[str, Any]) -> None:
     """Fill in defaults in place (idempotent)."""
+    if rt is NAMESPACES:
+        # The API server labels every namespace with its name and gives it the kubernetes finalizer.
+        metadata = obj["metadata"]
+        metadata["labels"] = {**(metadata.get("labels") or {}), "kubernetes.io/metadata.name": metadata["name"]}
+        namespace_spec: dict[str, Any] = obj["spec"] if isinstance(obj.get("spec"), dict) else {}
+        obj["spec"] = namespace_spec
+        _default(namespace_spec, "finalizers", ["kubernetes"])
+        return
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         return

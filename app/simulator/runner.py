@@ -1,21 +1,17 @@
-"""`SimulatedCluster`: the simulator served by uvicorn inside the caller's event loop."""
+"""`SimulatedCluster`: the simulator served inside the caller's event loop, with in-process helpers."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import socket
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
-
-import uvicorn
 
 from app.simulator.api import build_app
 from app.simulator.controller import Controller
 from app.simulator.demo import seed_demo
 from app.simulator.faults import FaultInjector, Faults
+from app.simulator.history import WatchHistory
 from app.simulator.manifests import (
     cronjob_manifest,
     deployment_manifest,
@@ -24,26 +20,12 @@ from app.simulator.manifests import (
 )
 from app.simulator.recording import RecordedRequest, RequestLog
 from app.simulator.resources import resource_for_kind
+from app.simulator.serving import HttpServer
 from app.simulator.state import SimulatorState
 from app.simulator.store import ObjectStore
+from app.simulator.watches import WatchHub
 
 logger = logging.getLogger(__name__)
-
-
-class _Server(uvicorn.Server):
-    """A uvicorn server that leaves signal handling to its host unless told otherwise."""
-
-    def __init__(self, config: uvicorn.Config, handle_signals: bool) -> None:
-        super().__init__(config)
-        self._handle_signals = handle_signals
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        if self._handle_signals:
-            with super().capture_signals():
-                yield
-        else:
-            yield
 
 
 class SimulatedCluster:
@@ -71,56 +53,52 @@ class SimulatedCluster:
         self.controller = Controller(self.store, rollout_seconds, status_churn_seconds=status_churn_seconds)
         self.fault_injector = FaultInjector(faults)
         self.log = RequestLog()
-        self.state = SimulatorState(self.store, self.controller, self.fault_injector, self.log, token)
+        self.history = WatchHistory(self.store)
+        self.watches = WatchHub(self.store, self.history)
+        self.state = SimulatorState(self.store, self.controller, self.fault_injector, self.log, self.watches, token)
         self.app = build_app(self.state)
-        self._handle_signals = handle_signals
-        self._server: _Server | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._host = "127.0.0.1"
-        self._port = 0
-        self._url: str | None = None
+        self._http = HttpServer(self.app, self.state.connections, handle_signals=handle_signals)
 
     # ---- serving -----------------------------------------------------------------------------
 
     @property
     def url(self) -> str:
         """The base URL (`http://127.0.0.1:PORT`); raises before `start()`."""
-        if self._url is None:
+        if self._http.url is None:
             raise RuntimeError("the simulated cluster is not started")
-        return self._url
+        return self._http.url
 
     @property
     def online(self) -> bool:
-        return self._server is not None
+        return self._http.serving
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve on host:port (0: a free port) as a task of the running loop; return the base URL."""
-        if self._server is not None:
+        if self._http.serving:
             return self.url
-        await self._start_server(host, port)
+        await self._http.start(host, port)
         self.controller.start()
         return self.url
 
     async def stop(self) -> None:
         """Stop serving and stop the controller. Idempotent."""
-        await self._stop_server()
+        await self._http.stop()
         await self.controller.stop()
 
     async def go_offline(self) -> None:
         """Close the listening socket and every connection (requests under way and held answers
         included): clients now get *connection refused*, like a cluster whose API server is down.
         State is kept."""
-        await self._stop_server()
+        await self._http.stop()
 
     async def go_online(self) -> None:
         """Listen again on the same address after `go_offline()`."""
-        if self._server is None:
-            await self._start_server(self._host, self._port)
+        if not self._http.serving:
+            await self._http.start(self._http.host, self._http.port)
 
     async def wait_closed(self) -> None:
         """Until the server exits (a signal, when `handle_signals` is set)."""
-        if self._task is not None:
-            await asyncio.shield(self._task)
+        await self._http.wait_closed()
 
     async def __aenter__(self) -> SimulatedCluster:
         await self.start()
@@ -130,65 +108,6 @@ class SimulatedCluster:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.stop()
-
-    async def _start_server(self, host: str, port: int) -> None:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only when the
-        # listening socket says TCP; without it every answer waits ~40 ms for a delayed ACK.
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            sock.bind((host, port))
-            sock.listen(128)
-        except OSError:
-            sock.close()
-            raise
-        sock.setblocking(False)
-        self._host, self._port = host, sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app,
-            # uvicorn's h11 protocol, recording connections so that faults can reset them.
-            http=self.state.connections.protocol_class(),
-            lifespan="off",
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=1,
-        )
-        server = _Server(config, self._handle_signals)
-        task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]), name="simulator-http")
-        # Known at once, so that stop() cleans up even when this wait is cancelled.
-        self._server, self._task = server, task
-        while not server.started:
-            if task.done():
-                self._server, self._task = None, None
-                sock.close()
-                task.result()
-                raise RuntimeError("the simulator's HTTP server exited during startup")
-            await asyncio.sleep(0.005)
-        shown_host = f"[{host}]" if family == socket.AF_INET6 else host
-        self._url = f"http://{shown_host}:{self._port}"
-
-    async def _stop_server(self) -> None:
-        server, task = self._server, self._task
-        self._server, self._task = None, None
-        if server is None or task is None:
-            return
-        server.should_exit = True
-        server.force_exit = True
-        try:
-            await asyncio.wait_for(asyncio.shield(task), timeout=5)
-        except TimeoutError:  # pragma: no cover - uvicorn did not stop in time
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        # uvicorn leaves busy connections open when forced to exit: requests held by latency or a
-        # late answer would go on being served by a cluster that is down. Close them all, and
-        # let their handlers see the disconnect and finish.
-        self.state.connections.close_all()
-        pending = set(server.server_state.tasks)
-        if pending:
-            await asyncio.wait(pending, timeout=5)
 
     # ---- faults and knobs --------------------------------------------------------------------
 
@@ -209,12 +128,17 @@ class SimulatedCluster:
 
     def reset(self, *, objects: bool = True) -> None:
         """Heal every fault, unstick every workload, restore the controller's timings given at
-        construction, clear the request log and (by default) the objects."""
-        self.fault_injector.reset()
-        self.controller.reset()
-        self.log.clear()
-        if objects:
-            self.store.clear()
+        construction and the watch settings, clear the request log and (by default) the objects;
+        deleting the objects also ends open watches and forgets the watch history."""
+        self.state.reset(objects=objects)
+
+    def drop_watches(self) -> int:
+        """End every open watch (clients see their stream end); returns how many were open."""
+        return self.watches.drop_all()
+
+    def forget_watch_history(self) -> None:
+        """Forget the watch history: a watch from any earlier resourceVersion gets 410 Expired."""
+        self.history.forget()
 
     # ---- request log -------------------------------------------------------------------------
 
@@ -383,7 +307,8 @@ async def serve_simulator(
         url = await cluster.start(host, port)
         print(
             f"Kubernetes API simulator serving at {url} (rollout {rollout_seconds:g}s"
-            f"{', demo apps' if seed else ''}; admin endpoints under {url}/_simulator/)",
+            f"{', demo apps' if seed else ''}; admin endpoints under {url}/_simulator/)\n"
+            f"Try: kubectl --server {url} get deploy --all-namespaces",
             flush=True,
         )
         await cluster.wait_closed()

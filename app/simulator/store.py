@@ -1,12 +1,21 @@
 """The simulator's object store: the API server's storage semantics without etcd.
 
-Every write goes through `ObjectStore._commit`, which applies defaults, validates, bumps the global
+Every write goes through `ObjectStore.commit`, which applies defaults, validates, bumps the global
 `resourceVersion` counter (a decimal string, strictly increasing across all kinds, like etcd's
 revision), bumps `metadata.generation` when the spec changed, and tells the subscribers (the
-controller) what changed. Reads return deep copies: a caller can never mutate stored state.
+controller, the watch history) what changed. Reads return deep copies: a caller can never mutate
+stored state.
 
 Preconditions are the real ones: an update whose body carries `metadata.resourceVersion` different
 from the stored one, or a patch that results in such a `resourceVersion`, fails with 409 Conflict.
+
+Dry runs (`dry_run=True`, the API's `dryRun=All`) go through every check and answer the object as
+it would be stored, but store nothing, bump no revision and tell no subscriber: a dry-run create
+answers no `resourceVersion`, a dry-run update the stored one.
+
+Namespaces are objects too (cluster-scoped, keyed by `("", name)`): creating an object in a
+namespace that does not exist creates the namespace, as if it had been created first, and deleting
+a namespace deletes everything in it (at once; a real cluster takes a while).
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import base64
 import json
 import secrets
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,26 +34,24 @@ from app.simulator import errors
 from app.simulator.defaults import apply_defaults
 from app.simulator.json_tree import clone
 from app.simulator.patches import PatchConflictError, PatchFormatError, apply_patch
-from app.simulator.resources import RESOURCE_TYPES, ResourceType
-from app.simulator.selectors import (
-    FieldSelector,
-    LabelSelector,
-    format_label_selector,
-    selector_from_spec,
-)
-from app.simulator.validation import check_types, is_int, validate
+from app.simulator.resources import NAMESPACES, RESOURCE_TYPES, ResourceType
+from app.simulator.selectors import FieldSelector, LabelSelector
+from app.simulator.validation import check_types, validate
 
 Key = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
 class ChangeEvent:
-    """One committed write. `obj` is None for a deletion."""
+    """One committed write: `obj` is the object as stored (None for a deletion), `old` as it was
+    before (None for a creation); `resource_version` is the revision of the write."""
 
     resource: ResourceType
     namespace: str
     name: str
     obj: dict[str, Any] | None
+    old: dict[str, Any] | None
+    resource_version: int
     spec_changed: bool
     by_controller: bool
 
@@ -60,6 +68,15 @@ def _metadata(obj: dict[str, Any]) -> dict[str, Any]:
     return metadata
 
 
+def selectable_fields(rt: ResourceType, obj: dict[str, Any]) -> dict[str, str]:
+    """The fields a field selector may name, for one stored object."""
+    metadata = obj["metadata"]
+    fields = {"metadata.name": metadata["name"], "metadata.namespace": metadata.get("namespace", "")}
+    if rt is NAMESPACES:
+        fields["status.phase"] = str((obj.get("status") or {}).get("phase", ""))
+    return fields
+
+
 class ObjectStore:
     """All objects of the served kinds, keyed by resource type, namespace and name."""
 
@@ -67,6 +84,8 @@ class ObjectStore:
         self._objects: dict[ResourceType, dict[Key, dict[str, Any]]] = {rt: {} for rt in RESOURCE_TYPES}
         self._revision = 0
         self._listeners: list[Callable[[ChangeEvent], None]] = []
+        self._pending: deque[ChangeEvent] = deque()
+        self._notifying = False
 
     # ---- observation -------------------------------------------------------------------------
 
@@ -75,12 +94,33 @@ class ObjectStore:
         """The current global revision, as a list's `metadata.resourceVersion` reports it."""
         return str(self._revision)
 
+    @property
+    def revision(self) -> int:
+        return self._revision
+
     def subscribe(self, listener: Callable[[ChangeEvent], None]) -> None:
         """Call `listener` after every committed write (synchronously, in the writer's task)."""
         self._listeners.append(listener)
 
+    def _notify(self, event: ChangeEvent) -> None:
+        # Listeners write too (the controller answers a spec change with a status write): their
+        # events wait until every listener has seen the current one, so that every listener sees
+        # the events in revision order, as a watch must.
+        self._pending.append(event)
+        if self._notifying:
+            return
+        self._notifying = True
+        try:
+            while self._pending:
+                current = self._pending.popleft()
+                for listener in list(self._listeners):
+                    listener(current)
+        finally:
+            self._notifying = False
+
     def clear(self) -> None:
-        """Delete every object (the revision counter keeps increasing, as etcd's does)."""
+        """Delete every object, namespaces included, without events (the revision counter keeps
+        increasing, as etcd's does)."""
         for objects in self._objects.values():
             objects.clear()
 
@@ -89,14 +129,15 @@ class ObjectStore:
 
     # ---- reads -------------------------------------------------------------------------------
 
-    def _stored(self, rt: ResourceType, namespace: str, name: str) -> dict[str, Any]:
+    def stored(self, rt: ResourceType, namespace: str, name: str) -> dict[str, Any]:
+        """The stored object itself, for callers that only read it; 404 `ApiError` when absent."""
         obj = self._objects[rt].get((namespace, name))
         if obj is None:
             raise errors.not_found(rt, name)
         return obj
 
     def get(self, rt: ResourceType, namespace: str, name: str) -> dict[str, Any]:
-        return clone(self._stored(rt, namespace, name))
+        return clone(self.stored(rt, namespace, name))
 
     def find(self, rt: ResourceType, namespace: str, name: str) -> dict[str, Any] | None:
         obj = self._objects[rt].get((namespace, name))
@@ -133,17 +174,14 @@ class ObjectStore:
             if start_after is not None and key <= start_after:
                 continue
             obj = self._objects[rt][key]
-            metadata = obj["metadata"]
-            if label_selector is not None and not label_selector.matches(metadata.get("labels") or {}):
+            if label_selector is not None and not label_selector.matches(obj["metadata"].get("labels") or {}):
                 continue
-            if field_selector is not None and not field_selector.matches(
-                {"metadata.name": key[1], "metadata.namespace": key[0]}
-            ):
+            if field_selector is not None and not field_selector.matches(selectable_fields(rt, obj)):
                 continue
             if limit is not None and len(items) >= limit:
                 last = items[-1]["metadata"]
                 next_token = base64.urlsafe_b64encode(
-                    json.dumps({"start": [last["namespace"], last["name"]]}).encode()
+                    json.dumps({"start": [last.get("namespace", ""), last["name"]]}).encode()
                 ).decode()
                 break
             items.append(clone(obj) if copies else obj)
@@ -151,7 +189,7 @@ class ObjectStore:
 
     # ---- writes ------------------------------------------------------------------------------
 
-    def _commit(
+    def commit(
         self,
         rt: ResourceType,
         namespace: str,
@@ -160,7 +198,9 @@ class ObjectStore:
         *,
         by_controller: bool = False,
         status_only: bool = False,
+        dry_run: bool = False,
     ) -> dict[str, Any]:
+        """Default, validate and store `new` (replacing `old`); returns a copy of what was stored."""
         name = new["metadata"]["name"]
         new["apiVersion"] = rt.api_version
         new["kind"] = rt.kind
@@ -170,22 +210,33 @@ class ObjectStore:
             raise errors.invalid_object(rt, name, causes)
         spec_changed = old is None or old.get("spec") != new.get("spec")
         metadata = new["metadata"]
-        if old is None:
+        if not rt.has_generation:
+            metadata.pop("generation", None)
+        elif old is None:
             metadata["generation"] = 1
         elif spec_changed and not status_only:
             metadata["generation"] = int(old["metadata"].get("generation", 1)) + 1
         else:
             metadata["generation"] = old["metadata"].get("generation", 1)
+        if dry_run:
+            if old is not None:
+                metadata["resourceVersion"] = old["metadata"]["resourceVersion"]
+            return clone(new)
+        if rt.namespaced:
+            self._ensure_namespace(namespace)
         self._revision += 1
         metadata["resourceVersion"] = str(self._revision)
         self._objects[rt][(namespace, name)] = new
-        event = ChangeEvent(rt, namespace, name, clone(new), spec_changed, by_controller)
-        for listener in list(self._listeners):
-            listener(event)
+        self._notify(ChangeEvent(rt, namespace, name, clone(new), old, self._revision, spec_changed, by_controller))
         return clone(new)
 
+    def _ensure_namespace(self, namespace: str) -> None:
+        if ("", namespace) not in self._objects[NAMESPACES]:
+            self.create(NAMESPACES, "", {"metadata": {"name": namespace}})
+
     @staticmethod
-    def _check_identity(rt: ResourceType, body: dict[str, Any], namespace: str, name: str) -> None:
+    def check_identity(rt: ResourceType, body: dict[str, Any], namespace: str, name: str) -> None:
+        """The body names the object of the URL (or nothing); 400 otherwise."""
         metadata = _metadata(body)
         if metadata.get("name") not in (None, "", name):
             raise errors.bad_request(
@@ -196,15 +247,19 @@ class ObjectStore:
                 "the namespace of the provided object does not match the namespace sent on the request"
             )
         metadata["name"] = name
-        metadata["namespace"] = namespace
+        if rt.namespaced:
+            metadata["namespace"] = namespace
+        else:
+            metadata.pop("namespace", None)
 
     @staticmethod
-    def _check_precondition(rt: ResourceType, body: dict[str, Any], stored: dict[str, Any]) -> None:
+    def check_precondition(rt: ResourceType, body: dict[str, Any], stored: dict[str, Any]) -> None:
+        """409 Conflict when the body carries a `resourceVersion` other than the stored one."""
         wanted = _metadata(body).get("resourceVersion")
         if wanted not in (None, "") and wanted != stored["metadata"]["resourceVersion"]:
             raise errors.conflict(rt, stored["metadata"]["name"])
 
-    def create(self, rt: ResourceType, namespace: str, body: Any) -> dict[str, Any]:
+    def create(self, rt: ResourceType, namespace: str, body: Any, *, dry_run: bool = False) -> dict[str, Any]:
         check_types(rt, body)
         obj = clone(body)
         metadata = _metadata(obj)
@@ -220,15 +275,19 @@ class ObjectStore:
             raise errors.invalid_object(rt, "", causes)
         if (namespace, name) in self._objects[rt]:
             raise errors.already_exists(rt, name)
-        metadata["namespace"] = namespace
+        if rt.namespaced:
+            metadata["namespace"] = namespace
+        else:
+            metadata.pop("namespace", None)
         metadata["uid"] = str(uuid.uuid4())
         metadata["creationTimestamp"] = _now()
         for field in ("resourceVersion", "deletionTimestamp", "managedFields", "selfLink"):
             metadata.pop(field, None)
-        obj["status"] = {}
-        return self._commit(rt, namespace, obj, None)
+        obj["status"] = {"phase": "Active"} if rt is NAMESPACES else {}
+        return self.commit(rt, namespace, obj, None, dry_run=dry_run)
 
-    def _updated_object(self, stored: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def _updated_object(stored: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         """`new` with the server-owned metadata of `stored`."""
         metadata = _metadata(new)
         for field in ("uid", "creationTimestamp", "generation"):
@@ -237,27 +296,31 @@ class ObjectStore:
         metadata.pop("managedFields", None)
         return new
 
-    def replace(self, rt: ResourceType, namespace: str, name: str, body: Any) -> dict[str, Any]:
+    def replace(
+        self, rt: ResourceType, namespace: str, name: str, body: Any, *, dry_run: bool = False
+    ) -> dict[str, Any]:
         """PUT on the main resource: the status is kept from the stored object."""
         check_types(rt, body)
-        stored = self._stored(rt, namespace, name)
+        stored = self.stored(rt, namespace, name)
         new = clone(body)
-        self._check_identity(rt, new, namespace, name)
-        self._check_precondition(rt, new, stored)
+        self.check_identity(rt, new, namespace, name)
+        self.check_precondition(rt, new, stored)
         new = self._updated_object(stored, new)
         new["status"] = clone(stored.get("status", {}))
-        return self._commit(rt, namespace, new, stored)
+        return self.commit(rt, namespace, new, stored, dry_run=dry_run)
 
-    def replace_status(self, rt: ResourceType, namespace: str, name: str, body: Any) -> dict[str, Any]:
+    def replace_status(
+        self, rt: ResourceType, namespace: str, name: str, body: Any, *, dry_run: bool = False
+    ) -> dict[str, Any]:
         """PUT on /status: only the status changes."""
         check_types(rt, body)
-        stored = self._stored(rt, namespace, name)
+        stored = self.stored(rt, namespace, name)
         incoming = clone(body)
-        self._check_identity(rt, incoming, namespace, name)
-        self._check_precondition(rt, incoming, stored)
+        self.check_identity(rt, incoming, namespace, name)
+        self.check_precondition(rt, incoming, stored)
         new = clone(stored)
         new["status"] = incoming.get("status") or {}
-        return self._commit(rt, namespace, new, stored, status_only=True)
+        return self.commit(rt, namespace, new, stored, status_only=True, dry_run=dry_run)
 
     def patch(
         self,
@@ -268,8 +331,9 @@ class ObjectStore:
         patch: Any,
         *,
         status_only: bool = False,
+        dry_run: bool = False,
     ) -> dict[str, Any]:
-        stored = self._stored(rt, namespace, name)
+        stored = self.stored(rt, namespace, name)
         try:
             patched = apply_patch(content_type, stored, patch)
         except PatchFormatError as exc:
@@ -277,127 +341,60 @@ class ObjectStore:
         except PatchConflictError as exc:
             raise errors.invalid_object(rt, name, [errors.Cause("", str(exc))]) from exc
         check_types(rt, patched)
-        self._check_identity(rt, patched, namespace, name)
-        self._check_precondition(rt, patched, stored)
+        self.check_identity(rt, patched, namespace, name)
+        self.check_precondition(rt, patched, stored)
         if status_only:
             new = clone(stored)
             new["status"] = patched.get("status") or {}
         else:
             new = self._updated_object(stored, patched)
             new["status"] = clone(stored.get("status", {}))
-        return self._commit(rt, namespace, new, stored, status_only=status_only)
+        return self.commit(rt, namespace, new, stored, status_only=status_only, dry_run=dry_run)
 
-    def delete(self, rt: ResourceType, namespace: str, name: str, options: Any = None) -> dict[str, Any]:
-        stored = self._stored(rt, namespace, name)
+    def delete(
+        self, rt: ResourceType, namespace: str, name: str, options: Any = None, *, dry_run: bool = False
+    ) -> dict[str, Any]:
+        stored = self.stored(rt, namespace, name)
         preconditions = options.get("preconditions") if isinstance(options, dict) else None
         if isinstance(preconditions, dict):
             if preconditions.get("resourceVersion") not in (None, stored["metadata"]["resourceVersion"]):
                 raise errors.conflict(rt, name)
             if preconditions.get("uid") not in (None, stored["metadata"]["uid"]):
                 raise errors.conflict(rt, name)
-        del self._objects[rt][(namespace, name)]
-        self._revision += 1
-        event = ChangeEvent(rt, namespace, name, None, True, False)
-        for listener in list(self._listeners):
-            listener(event)
-        return {
+        answer = {
             "kind": "Status",
             "apiVersion": "v1",
             "metadata": {},
             "status": "Success",
             "details": {"name": name, "group": rt.group, "kind": rt.plural, "uid": stored["metadata"]["uid"]},
         }
-
-    # ---- the scale subresource ---------------------------------------------------------------
-
-    @staticmethod
-    def scale_of(obj: dict[str, Any]) -> dict[str, Any]:
-        """The autoscaling/v1 Scale view of a Deployment or StatefulSet."""
-        metadata = obj["metadata"]
-        spec = obj.get("spec") or {}
-        status = obj.get("status") or {}
-        return {
-            "kind": "Scale",
-            "apiVersion": "autoscaling/v1",
-            "metadata": {
-                "name": metadata["name"],
-                "namespace": metadata["namespace"],
-                "uid": metadata["uid"],
-                "resourceVersion": metadata["resourceVersion"],
-                "creationTimestamp": metadata["creationTimestamp"],
-            },
-            "spec": {"replicas": spec.get("replicas", 0)},
-            "status": {
-                "replicas": status.get("replicas", 0),
-                "selector": format_label_selector(selector_from_spec(spec.get("selector"))),
-            },
-        }
-
-    def _require_scale(self, rt: ResourceType) -> None:
-        if not rt.has_scale:
-            raise errors.path_not_found()
-
-    def get_scale(self, rt: ResourceType, namespace: str, name: str) -> dict[str, Any]:
-        self._require_scale(rt)
-        return self.scale_of(self._stored(rt, namespace, name))
-
-    def _write_scale(self, rt: ResourceType, namespace: str, name: str, scale: Any) -> dict[str, Any]:
-        stored = self._stored(rt, namespace, name)
-        if not isinstance(scale, dict):
-            raise errors.bad_request("the body of the request was not a JSON object")
-        metadata = _metadata(scale)
-        if metadata.get("name") not in (None, "", name):
-            raise errors.bad_request(
-                f"the name of the object ({metadata['name']}) does not match the name on the URL ({name})"
-            )
-        self._check_precondition(rt, scale, stored)
-        replicas = (scale.get("spec") or {}).get("replicas", 0)
-        if not is_int(replicas):
-            raise errors.bad_request(
-                'Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal '
-                "into Go struct field ScaleSpec.spec.replicas of type int32"
-            )
-        if replicas < 0:
-            raise errors.invalid(
-                "Scale.autoscaling",
-                "autoscaling",
-                "Scale",
-                name,
-                [errors.Cause("spec.replicas", f"Invalid value: {replicas}: must be greater than or equal to 0")],
-            )
-        new = clone(stored)
-        new["spec"]["replicas"] = replicas
-        return self.scale_of(self._commit(rt, namespace, new, stored))
-
-    def replace_scale(self, rt: ResourceType, namespace: str, name: str, body: Any) -> dict[str, Any]:
-        self._require_scale(rt)
-        return self._write_scale(rt, namespace, name, clone(body))
-
-    def patch_scale(self, rt: ResourceType, namespace: str, name: str, content_type: str, patch: Any) -> dict[str, Any]:
-        self._require_scale(rt)
-        current = self.scale_of(self._stored(rt, namespace, name))
-        try:
-            patched = apply_patch(content_type, current, patch)
-        except PatchFormatError as exc:
-            raise errors.bad_request(str(exc)) from exc
-        except PatchConflictError as exc:
-            raise errors.invalid(
-                "Scale.autoscaling", "autoscaling", "Scale", name, [errors.Cause("", str(exc))]
-            ) from exc
-        return self._write_scale(rt, namespace, name, patched)
+        if dry_run:
+            return answer
+        if rt is NAMESPACES:
+            for contained in RESOURCE_TYPES:
+                if contained.namespaced:
+                    for key in [key for key in self._objects[contained] if key[0] == name]:
+                        self.delete(contained, *key)
+        del self._objects[rt][(namespace, name)]
+        self._revision += 1
+        # The DELETED event carries the object's last state at the revision of its deletion.
+        gone = clone(stored)
+        gone["metadata"]["resourceVersion"] = str(self._revision)
+        self._notify(ChangeEvent(rt, namespace, name, None, gone, self._revision, True, False))
+        return answer
 
     # ---- controller writes -------------------------------------------------------------------
 
     def write_status(self, rt: ResourceType, namespace: str, name: str, status: dict[str, Any]) -> dict[str, Any]:
-        """Replace the status unconditionally, as a controller does (no event for the controller)."""
-        stored = self._stored(rt, namespace, name)
+        """Replace the status unconditionally, as a controller does."""
+        stored = self.stored(rt, namespace, name)
         new = clone(stored)
         new["status"] = clone(status)
-        return self._commit(rt, namespace, new, stored, by_controller=True, status_only=True)
+        return self.commit(rt, namespace, new, stored, by_controller=True, status_only=True)
 
     def write_spec_field(self, rt: ResourceType, namespace: str, name: str, field: str, value: Any) -> dict[str, Any]:
         """Set one spec field as a controller does (the HPA setting replicas)."""
-        stored = self._stored(rt, namespace, name)
+        stored = self.stored(rt, namespace, name)
         new = clone(stored)
         new.setdefault("spec", {})[field] = value
-        return self._commit(rt, namespace, new, stored, by_controller=True)
+        return self.commit(rt, namespace, new, stored, by_controller=True)

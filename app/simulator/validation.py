@@ -17,6 +17,7 @@ from app.simulator.resources import (
     CRON_JOBS,
     DEPLOYMENTS,
     HORIZONTAL_POD_AUTOSCALERS,
+    NAMESPACES,
     STATEFUL_SETS,
     ResourceType,
 )
@@ -124,6 +125,20 @@ def _check_name(name: Any, max_length: int) -> list[Cause]:
     return []
 
 
+def _check_namespace_name(name: Any) -> list[Cause]:
+    if not name:
+        return [Cause("metadata.name", "Required value: name or generateName is required", "FieldValueRequired")]
+    if len(name) > 63 or not _DNS_LABEL.fullmatch(name):
+        return [
+            Cause(
+                "metadata.name",
+                f'Invalid value: "{name}": a lowercase RFC 1123 label must consist of lower case alphanumeric '
+                "characters or '-', and must start and end with an alphanumeric character",
+            )
+        ]
+    return []
+
+
 def _check_labels(labels: Mapping[str, str], field: str) -> list[Cause]:
     causes: list[Cause] = []
     for key, value in labels.items():
@@ -206,6 +221,10 @@ def _check_selector(obj: Mapping[str, Any], rt: ResourceType) -> list[Cause]:
 def validate(rt: ResourceType, obj: Mapping[str, Any], old: Mapping[str, Any] | None = None) -> list[Cause]:
     """Causes that make `obj` invalid (empty when valid). `old` is the stored object on update."""
     metadata = obj.get("metadata") or {}
+    if rt is NAMESPACES:
+        return _check_namespace_name(metadata.get("name")) + _check_labels(
+            metadata.get("labels") or {}, "metadata.labels"
+        )
     causes = _check_name(metadata.get("name"), 52 if rt is CRON_JOBS else 253)
     causes += _check_labels(metadata.get("labels") or {}, "metadata.labels")
     spec = obj.get("spec")
