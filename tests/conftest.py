@@ -23,7 +23,7 @@ pytest_plugins = ["tests.fixtures.cluster_clients"]
 BACKENDS = ["sqlite", "postgres"]
 _postgres_tests_passed = 0
 # Suites `.ci/run` requires: a run where one was silently skipped must not pass.
-REQUIRED_SUITES = {"http_audit": "HIBERNIA_REQUIRE_AUDIT"}
+REQUIRED_SUITES = {"http_audit": "HIBERNIA_REQUIRE_AUDIT", "kubectl": "HIBERNIA_REQUIRE_KUBECTL"}
 _suites_passed: dict[str, int] = dict.fromkeys(REQUIRED_SUITES, 0)
 
 
