@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import socket
 from collections.abc import Generator
 
@@ -15,19 +16,39 @@ from app.simulator.connections import ConnectionRegistry
 
 
 class _Server(uvicorn.Server):
-    """A uvicorn server that leaves signal handling to its host unless told otherwise."""
+    """A uvicorn server that leaves signal handling to its host unless told otherwise, and closes
+    every connection when it shuts down."""
 
-    def __init__(self, config: uvicorn.Config, handle_signals: bool) -> None:
+    def __init__(self, config: uvicorn.Config, handle_signals: bool, connections: ConnectionRegistry) -> None:
         super().__init__(config)
         self._handle_signals = handle_signals
+        self._connections = connections
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # uvicorn waits for requests under way, and a watch lasts half an hour: on Ctrl-C the
+        # simulator would hang, then cancel the streams with a traceback. An API server that
+        # stops closes its connections; its clients reconnect.
+        self._connections.close_all()
+        await super().shutdown(sockets)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
-        if self._handle_signals:
-            with super().capture_signals():
-                yield
-        else:
+        # Not uvicorn's: it raises the signal again once shut down, which asyncio.run turns into
+        # a KeyboardInterrupt traceback on every Ctrl-C. The first SIGINT or SIGTERM stops
+        # serving, a second one stops at once.
+        if not self._handle_signals:
             yield
+            return
+        loop = asyncio.get_running_loop()
+        originals = {caught: signal.getsignal(caught) for caught in (signal.SIGINT, signal.SIGTERM)}
+        for caught in originals:
+            loop.add_signal_handler(caught, self.handle_exit, caught, None)
+        try:
+            yield
+        finally:
+            for caught, original in originals.items():
+                loop.remove_signal_handler(caught)
+                signal.signal(caught, original)
 
 
 class HttpServer:
@@ -72,7 +93,7 @@ class HttpServer:
             access_log=False,
             timeout_graceful_shutdown=1,
         )
-        server = _Server(config, self._handle_signals)
+        server = _Server(config, self._handle_signals, self.connections)
         task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]), name="simulator-http")
         # Known at once, so that stop() cleans up even when this wait is cancelled.
         self._server, self._task = server, task

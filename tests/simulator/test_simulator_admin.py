@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import socket
+import sys
 
 import httpx
 import pytest
@@ -141,3 +143,41 @@ async def test_serve_simulator_serves_the_demo_until_cancelled(capsys: pytest.Ca
     assert signal.getsignal(signal.SIGINT) == original_handler
     with pytest.raises(ValueError, match="unknown seed"):
         await serve_simulator("127.0.0.1", port, seed="nope")
+
+
+async def test_ctrl_c_stops_the_simulator_at_once_with_watches_open() -> None:
+    port = _free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app.cli",
+        "simulate-cluster",
+        "--port",
+        str(port),
+        "--seed",
+        "demo",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    try:
+        banner = await asyncio.wait_for(process.stdout.readline(), 60)
+        assert f"serving at http://127.0.0.1:{port}" in banner.decode()
+        async with (
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
+            client.stream("GET", "/apis/apps/v1/deployments", params={"watch": "1"}) as watch,
+        ):
+            lines = watch.aiter_lines()
+            assert json.loads(await anext(lines))["type"] == "ADDED"
+            process.send_signal(signal.SIGINT)
+            # The watch ends with the server, which does not wait for it (a watch lasts 30 min).
+            with contextlib.suppress(httpx.TransportError, StopAsyncIteration):
+                while True:
+                    await asyncio.wait_for(anext(lines), 10)
+        assert await asyncio.wait_for(process.wait(), 10) == 0
+        errors = (await process.stderr.read()).decode()
+        assert "Traceback" not in errors and "ERROR" not in errors, errors
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
