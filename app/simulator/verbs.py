@@ -123,21 +123,16 @@ def _watch(state: SimulatorState, route: ApiRoute, request: Request, table: str 
     return StreamingResponse(stream, media_type=media_type)
 
 
-def _dry_run(request: Request) -> bool:
+def _dry_run(request: Request, verb: str) -> bool:
+    """`dryRun=All`, or the 422 the API server answers for its options (`PatchOptions`, ...)."""
     values = request.query_params.getlist("dryRun")
     for value in values:
         if value != "All":
-            raise errors.invalid(
-                "DryRun",
-                "",
-                "",
-                "",
-                [
-                    errors.Cause(
-                        "dryRun", f'Unsupported value: "{value}": supported values: "All"', "FieldValueNotSupported"
-                    )
-                ],
+            options = f"{verb.capitalize()}Options"
+            cause = errors.Cause(
+                "dryRun", f'Unsupported value: "{value}": supported values: "All"', "FieldValueNotSupported"
             )
+            raise errors.invalid(f"{options}.meta.k8s.io", "meta.k8s.io", options, "", [cause])
     return bool(values)
 
 
@@ -180,7 +175,7 @@ async def serve(state: SimulatorState, route: ApiRoute, request: Request) -> Res
             )
             return _json(body, media_type=_TABLE_MEDIA_TYPE.format(version=table))
         return _json(obj)
-    dry_run = _dry_run(request)
+    dry_run = _dry_run(request, route.verb)
     if route.verb == "delete":
         assert name is not None
         options = await read_json(request) if (await request.body()).strip() else None

@@ -161,8 +161,10 @@ def test_status_churn_bumps_the_resource_version_during_a_rollout_only() -> None
 
 
 async def test_status_churn_makes_a_guarded_write_conflict_without_a_spec_change() -> None:
-    async with SimulatedCluster(rollout_seconds=2, status_churn_seconds=0.01) as cluster:
+    async with SimulatedCluster(rollout_seconds=0, status_churn_seconds=0.01) as cluster:
+        # Created at rest (an immediate rollout has no churn); the wake's rollout then takes 2 s.
         cluster.add_deployment("dev", "web", "web", 0)
+        cluster.controller.rollout_seconds = 2
         async with KubernetesGateway.from_server(cluster.url, timeout=2) as gateway:
             web = await gateway.get_workload("dev", WorkloadKind.DEPLOYMENT, "web")
             woken = await gateway.patch_workload(

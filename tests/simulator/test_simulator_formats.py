@@ -100,7 +100,7 @@ async def test_dry_runs_check_and_answer_but_change_nothing(
     invalid = await http.patch(f"{DEPLOYMENTS}/web", json={"spec": {"replicas": -1}}, headers=MERGE, params=dry)
     assert invalid.status_code == 422, "a dry run is checked like a real write"
     unknown = await http.patch(f"{DEPLOYMENTS}/web", json={}, headers=MERGE, params={"dryRun": "Some"})
-    assert unknown.status_code == 422
+    assert (unknown.status_code, unknown.json()["details"]["kind"]) == (422, "PatchOptions")
 
     assert simulator.get("Deployment", NS, "web") == before
     assert simulator.store.revision == revision
