@@ -119,10 +119,12 @@ class ObjectStore:
             self._notifying = False
 
     def clear(self) -> None:
-        """Delete every object, namespaces included, without events (the revision counter keeps
-        increasing, as etcd's does)."""
+        """Delete every object, namespaces included, without events. The clearing takes a revision
+        of its own (the counter only ever increases, as etcd's does), so that no resourceVersion
+        read before it can pass for one read after."""
         for objects in self._objects.values():
             objects.clear()
+        self._revision += 1
 
     def keys(self, rt: ResourceType) -> list[Key]:
         return sorted(self._objects[rt])

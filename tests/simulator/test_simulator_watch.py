@@ -263,3 +263,24 @@ async def test_kubernetes_asyncio_lists_then_watches_from_the_lists_resource_ver
             ):
                 pass
     assert expired.value.status == 410
+
+
+async def test_watch_settings_are_checked_and_reset(simulator: SimulatedCluster, http: httpx.AsyncClient) -> None:
+    for bad in ({"bookmark_seconds": 0}, {"max_pending": "10"}, {"history_size": 0}, {"window": 5}):
+        answer = await http.patch("/_simulator/watches", json=bad)
+        assert answer.status_code == 400 and next(iter(bad)) in answer.json()["error"], bad
+    changed = (await http.patch("/_simulator/watches", json={"bookmark_seconds": 5, "max_pending": 50})).json()
+    assert (changed["bookmark_seconds"], changed["max_pending"], changed["history_size"]) == (5, 50, 1000)
+
+    simulator.add_deployment(NS, "web", "web", 1)
+    old = simulator.store.resource_version
+    async with watching(http) as events:
+        await events.take(1)
+        # Deleting every object behind the watches' back: they end, and clients must relist.
+        await http.post("/_simulator/reset", params={"objects": "true"})
+        assert await events.ended()
+    settings = (await http.get("/_simulator/watches")).json()
+    assert (settings["open"], settings["bookmark_seconds"], settings["max_pending"]) == (0, 60, 1000)
+    simulator.add_deployment(NS, "web", "web", 1)
+    async with watching(http, resourceVersion=old) as events:
+        assert (await events.next())["object"]["code"] == 410
