@@ -3,8 +3,9 @@
 Label selector grammar (`labelSelector=`): comma-separated requirements, each one of
 `key`, `!key`, `key=value`, `key==value`, `key!=value`, `key in (v1,v2)`, `key notin (v1,v2)`,
 `key>N`, `key<N`. `!=` and `notin` also match objects without the key, like the real server.
-Field selectors (`fieldSelector=`) support `metadata.name` and `metadata.namespace` with `=`, `==`
-and `!=`. Parse errors raise `SelectorError`, which the API answers with 400 BadRequest.
+Field selectors (`fieldSelector=`) support `metadata.name` and `metadata.namespace` (and a
+namespace's `status.phase`) with `=`, `==` and `!=`. Parse errors raise `SelectorError`, which the
+API answers with 400 BadRequest.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+
+from app.simulator.resources import NAMESPACES, ResourceType
 
 
 class SelectorError(ValueError):
@@ -306,3 +310,12 @@ def format_label_selector(selector: LabelSelector) -> str:
             case Operator.GREATER_THAN | Operator.LESS_THAN:
                 parts.append(f"{r.key}{r.operator.value}{r.values[0]}")
     return ",".join(parts)
+
+
+def selectable_fields(rt: ResourceType, obj: dict[str, Any]) -> dict[str, str]:
+    """The fields a field selector may name, for one stored object."""
+    metadata = obj["metadata"]
+    fields = {"metadata.name": metadata["name"], "metadata.namespace": metadata.get("namespace", "")}
+    if rt is NAMESPACES:
+        fields["status.phase"] = str((obj.get("status") or {}).get("phase", ""))
+    return fields

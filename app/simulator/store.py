@@ -35,7 +35,7 @@ from app.simulator.defaults import apply_defaults
 from app.simulator.json_tree import clone
 from app.simulator.patches import PatchConflictError, PatchFormatError, apply_patch
 from app.simulator.resources import NAMESPACES, RESOURCE_TYPES, ResourceType
-from app.simulator.selectors import FieldSelector, LabelSelector
+from app.simulator.selectors import FieldSelector, LabelSelector, selectable_fields
 from app.simulator.validation import check_types, validate
 
 Key = tuple[str, str]
@@ -66,15 +66,6 @@ def _metadata(obj: dict[str, Any]) -> dict[str, Any]:
         metadata = {}
         obj["metadata"] = metadata
     return metadata
-
-
-def selectable_fields(rt: ResourceType, obj: dict[str, Any]) -> dict[str, str]:
-    """The fields a field selector may name, for one stored object."""
-    metadata = obj["metadata"]
-    fields = {"metadata.name": metadata["name"], "metadata.namespace": metadata.get("namespace", "")}
-    if rt is NAMESPACES:
-        fields["status.phase"] = str((obj.get("status") or {}).get("phase", ""))
-    return fields
 
 
 class ObjectStore:

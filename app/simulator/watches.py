@@ -30,8 +30,8 @@ from app.simulator import errors
 from app.simulator.errors import ApiError
 from app.simulator.history import DEFAULT_CAPACITY, ExpiredError, StoredEvent, WatchHistory
 from app.simulator.resources import ResourceType
-from app.simulator.selectors import FieldSelector, LabelSelector
-from app.simulator.store import ObjectStore, selectable_fields
+from app.simulator.selectors import FieldSelector, LabelSelector, selectable_fields
+from app.simulator.store import ObjectStore
 
 DEFAULT_TIMEOUT_SECONDS = 1800.0
 DEFAULT_BOOKMARK_SECONDS = 60.0
