@@ -95,7 +95,8 @@ A request is recorded once its answer is settled: a client that gave up on a lat
 recorded a moment after it closed its connection.
 
 Connection refused (rather than 503) is `await cluster.go_offline()` / `go_online()` in process;
-going offline also closes every open connection, held answers and watches included. An `outage`
+going offline also closes the connections the server holds open (watches and late answers; a
+request being served otherwise finishes, as when an API server stops gracefully). An `outage`
 ends open watches too; in process, `cluster.drop_watches()` and `cluster.forget_watch_history()`
 are the two watch endpoints.
 """

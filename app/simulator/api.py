@@ -150,8 +150,10 @@ async def _kubernetes_endpoint(request: Request) -> Response:
         if decision.answer is Answer.DROPPED:
             status = APPLIED_UNANSWERED if applied else CONNECTION_RESET
             return ConnectionReset(state.connections)
-        if decision.answer is Answer.LATE and await _sleep_unless_disconnected(request, decision.hold_seconds):
-            status = APPLIED_UNANSWERED if applied else CLIENT_GONE
+        if decision.answer is Answer.LATE:
+            with state.connections.held(request.scope.get("client")):
+                if await _sleep_unless_disconnected(request, decision.hold_seconds):
+                    status = APPLIED_UNANSWERED if applied else CLIENT_GONE
         return response
     finally:
         state.log.append(_recorded(request, api_route, status))

@@ -1,4 +1,5 @@
-"""The simulator's TCP connections: found by request, reset on demand, all closed when it goes offline.
+"""The simulator's TCP connections: found by request, reset on demand, and those held open by the
+server (watches, late answers) closed when it goes offline.
 
 An ASGI application cannot reach the socket under a request: the scope carries the peer address
 (`scope["client"]`) but not the transport. uvicorn lets its host choose the HTTP protocol class
@@ -19,6 +20,7 @@ import asyncio
 import contextlib
 import socket
 import struct
+from collections.abc import Iterator
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -27,11 +29,18 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 Peer = tuple[str, int]
 
 
+def _peer(peer: object) -> Peer | None:
+    if not isinstance(peer, list | tuple) or len(peer) != 2:
+        return None
+    return str(peer[0]), int(peer[1])
+
+
 class ConnectionRegistry:
     """The open connections of one simulated cluster, by peer address."""
 
     def __init__(self) -> None:
         self._transports: dict[Peer, asyncio.Transport] = {}
+        self._held: dict[Peer, int] = {}
 
     def __len__(self) -> int:
         return len(self._transports)
@@ -54,9 +63,8 @@ class ConnectionRegistry:
         return TrackedH11Protocol
 
     def _find(self, peer: object) -> asyncio.Transport | None:
-        if not isinstance(peer, list | tuple) or len(peer) != 2:
-            return None
-        return self._transports.get((str(peer[0]), int(peer[1])))
+        key = _peer(peer)
+        return self._transports.get(key) if key is not None else None
 
     def reset(self, peer: object) -> bool:
         """Reset the connection of `peer` (a scope's `client`); False when it is not known."""
@@ -76,11 +84,28 @@ class ConnectionRegistry:
         if transport is not None:
             transport.abort()
 
-    def close_all(self) -> None:
-        """Close every connection at once (going offline): requests still being answered, held
-        answers and open streams end, and their clients see the connection closed."""
-        for transport in list(self._transports.values()):
-            transport.abort()
+    @contextlib.contextmanager
+    def held(self, peer: object) -> Iterator[None]:
+        """Mark the connection of `peer` as held open by the server (a watch, a late answer)."""
+        key = _peer(peer)
+        if key is not None:
+            self._held[key] = self._held.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            if key is not None:
+                self._held[key] -= 1
+                if not self._held[key]:
+                    del self._held[key]
+
+    def close_held(self) -> None:
+        """Close the connections held open by the server (going offline): watches and held
+        answers end, and their clients see the connection closed. Requests being served
+        otherwise finish, as when an API server stops gracefully."""
+        for key in list(self._held):
+            transport = self._transports.get(key)
+            if transport is not None:
+                transport.abort()
 
 
 class ConnectionReset(Response):

@@ -86,9 +86,9 @@ class SimulatedCluster:
         await self.controller.stop()
 
     async def go_offline(self) -> None:
-        """Close the listening socket and every connection (requests under way and held answers
-        included): clients now get *connection refused*, like a cluster whose API server is down.
-        State is kept."""
+        """Close the listening socket, idle connections, open watches and held late answers:
+        clients now get *connection refused*, like a cluster whose API server is down (requests
+        being served finish first, as in a graceful stop). State is kept."""
         await self._http.stop()
 
     async def go_online(self) -> None:

@@ -17,7 +17,7 @@ from app.simulator.connections import ConnectionRegistry
 
 class _Server(uvicorn.Server):
     """A uvicorn server that leaves signal handling to its host unless told otherwise, and closes
-    every connection when it shuts down."""
+    the connections it holds open (watches, late answers) when it shuts down."""
 
     def __init__(self, config: uvicorn.Config, handle_signals: bool, connections: ConnectionRegistry) -> None:
         super().__init__(config)
@@ -27,8 +27,8 @@ class _Server(uvicorn.Server):
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         # uvicorn waits for requests under way, and a watch lasts half an hour: on Ctrl-C the
         # simulator would hang, then cancel the streams with a traceback. An API server that
-        # stops closes its connections; its clients reconnect.
-        self._connections.close_all()
+        # stops closes its watches; their clients reconnect.
+        self._connections.close_held()
         await super().shutdown(sockets)
 
     @contextlib.contextmanager
@@ -109,7 +109,8 @@ class HttpServer:
         return self.url
 
     async def stop(self) -> None:
-        """Stop listening and close every connection. Idempotent."""
+        """Stop listening, close idle connections and those held open (watches, late answers);
+        requests being served finish. Idempotent."""
         server, task = self._server, self._task
         self._server, self._task = None, None
         if server is None or task is None:
@@ -122,13 +123,9 @@ class HttpServer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        # uvicorn leaves busy connections open when forced to exit: requests held by latency or a
-        # late answer, and watches, would go on being served by a cluster that is down. Close
-        # them all, and let their handlers see the disconnect and finish.
-        self.connections.close_all()
-        pending = set(server.server_state.tasks)
-        if pending:
-            await asyncio.wait(pending, timeout=5)
+        # uvicorn leaves busy connections open when forced to exit: watches and held answers would
+        # go on being served by a cluster that is down. Requests being served otherwise finish.
+        self.connections.close_held()
 
     async def wait_closed(self) -> None:
         """Until the server exits (a signal, when signals are handled)."""

@@ -11,6 +11,7 @@ update, patch and delete, with the query parameters the API server takes for the
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
@@ -119,8 +120,12 @@ def _watch(state: SimulatorState, route: ApiRoute, request: Request, table: str 
         columns, first = first, False
         return to_table(route.resource, [obj], table, include_object, with_columns=columns)
 
-    stream = state.watches.stream(watcher, render, lambda: state.faults.faults.outage)
-    return StreamingResponse(stream, media_type=media_type)
+    async def held_stream() -> AsyncIterator[bytes]:
+        with state.connections.held(peer):
+            async for line in state.watches.stream(watcher, render, lambda: state.faults.faults.outage):
+                yield line
+
+    return StreamingResponse(held_stream(), media_type=media_type)
 
 
 def _dry_run(request: Request, verb: str) -> bool:
