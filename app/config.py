@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     server_timeout_seconds: float = Field(
         default=10.0, gt=0, validation_alias=AliasChoices("HIBERNIA_SERVER_TIMEOUT_SECONDS")
     )
+    # Informer caches (LIST + WATCH) per cluster: live reads cost no request, changes are recorded
+    # within seconds. Off: every live read lists, and the refresher alone catches outside changes.
+    watch_clusters: bool = Field(default=True, validation_alias=AliasChoices("HIBERNIA_WATCH_CLUSTERS"))
     reconcile_seconds: float = Field(default=2.0, ge=0, validation_alias=AliasChoices("HIBERNIA_RECONCILE_SECONDS"))
     bulk_concurrency: int = Field(default=8, ge=1, validation_alias=AliasChoices("HIBERNIA_BULK_CONCURRENCY"))
     max_query_depth: int = Field(default=12, ge=2, validation_alias=AliasChoices("HIBERNIA_MAX_QUERY_DEPTH"))

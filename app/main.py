@@ -142,6 +142,8 @@ def create_app(
         services=build_services(settings, engine, session_factory, registry, metrics),
         metrics=metrics,
     )
+    if settings.watch_clusters:
+        metrics.report_caches(runtime.services.caches.health)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -156,7 +158,11 @@ def create_app(
         except Exception:  # an unmigrated or unreachable database: /readyz says so, serving goes on
             logger.warning("could not register this server in the database at start", exc_info=True)
         services.presence.start()
+        services.elections.start()
         await services.status_feed.start()
+        if settings.watch_clusters:
+            services.cache_keeper.start()
+            services.observer.start()
         shutdown = await on_startup(runtime) if on_startup else None
         services.reconciler.start()
         runtime.refresher.start()
@@ -169,6 +175,10 @@ def create_app(
             # and freed; leases of requests cut short are left to settle, then this server leaves.
             await runtime.refresher.stop()
             await services.reconciler.stop()
+            await services.cache_keeper.stop()
+            await services.observer.stop()
+            await services.elections.stop()
+            await services.caches.close()
             await services.status_feed.stop()
             await services.leases.drain()
             await services.presence.stop()
@@ -182,7 +192,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
-            Route("/readyz", readyz(engine)),
+            Route("/readyz", readyz(engine, runtime.services.caches if settings.watch_clusters else None)),
             Route("/metrics", metrics_endpoint(metrics)),
             Route("/graphql", graphql_endpoint(runtime)),
             WebSocketRoute("/graphql", graphql_websocket(runtime)),

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from app.cluster.informers import CacheHealth
 
 _OPERATION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_OPERATION_LABELS = 200  # operation names come from clients: bound the label set
@@ -48,6 +53,10 @@ class Metrics:
         self.last_refresh: float | None = None
         self._operations: set[str] = set()
 
+    def report_caches(self, health: Callable[[], Mapping[str, CacheHealth]]) -> None:
+        """Per cluster: whether its informer cache is synced and watching, and how old its view is."""
+        self.registry.register(_CacheCollector(health))
+
     def operation_label(self, name: str | None) -> str:
         if not name or not _OPERATION_NAME.match(name):
             return "anonymous"
@@ -65,3 +74,30 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _CacheCollector(Collector):
+    def __init__(self, health: Callable[[], Mapping[str, CacheHealth]]) -> None:
+        self.health = health
+
+    def collect(self) -> Iterable[Metric]:
+        synced = GaugeMetricFamily(
+            "hibernia_cache_synced", "1 when the cluster's informer cache is synced.", labels=["cluster"]
+        )
+        watching = GaugeMetricFamily(
+            "hibernia_cache_watching", "1 when every watch of the cluster's cache is open.", labels=["cluster"]
+        )
+        age = GaugeMetricFamily(
+            "hibernia_cache_age_seconds",
+            "Seconds since the cluster's API server last told the cache anything (event, bookmark, list).",
+            labels=["cluster"],
+        )
+        workloads = GaugeMetricFamily(
+            "hibernia_cache_workloads", "Workloads in the cluster's cache.", labels=["cluster"]
+        )
+        for cluster, health in self.health().items():
+            synced.add_metric([cluster], float(health.synced))
+            watching.add_metric([cluster], float(health.connected))
+            age.add_metric([cluster], -1.0 if health.age_seconds is None else health.age_seconds)
+            workloads.add_metric([cluster], float(health.objects))
+        yield from (synced, watching, age, workloads)

@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from app.cluster.caches import ClusterCaches
+from app.cluster.informers import CacheHealth
 from app.db.migrate import is_behind_head
 from app.metrics import Metrics
 
@@ -20,9 +22,10 @@ async def healthz(_request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def readyz(engine: AsyncEngine) -> Endpoint:
+def readyz(engine: AsyncEngine, caches: ClusterCaches | None = None) -> Endpoint:
     async def endpoint(_request: Request) -> Response:
-        """The database answers and its schema is at the migrations' head."""
+        """The database answers and its schema is at the migrations' head. The clusters' caches are
+        reported, not required: without one, live reads list the cluster."""
         try:
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
@@ -33,9 +36,24 @@ def readyz(engine: AsyncEngine) -> Endpoint:
             return JSONResponse(
                 {"status": "unavailable", "database": "migrations pending: run `hibernia migrate`"}, status_code=503
             )
-        return JSONResponse({"status": "ok"})
+        if caches is None:
+            return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "ok", "caches": {name: _cache(h) for name, h in caches.health().items()}})
 
     return endpoint
+
+
+def _cache(health: CacheHealth) -> dict[str, object]:
+    age = None if health.age_seconds is None else round(health.age_seconds, 1)
+    return {
+        "synced": health.synced,
+        "watching": health.connected,
+        "ageSeconds": age,
+        "workloads": health.objects,
+        "relists": health.relists,
+        "errors": health.errors,
+        "lastError": health.last_error,
+    }
 
 
 def metrics_endpoint(metrics: Metrics) -> Endpoint:

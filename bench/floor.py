@@ -1,7 +1,7 @@
 """The floor (section 1b): Hibernia's own schema, with every data source answered from memory.
 
-`RecordingGraphQL` runs the real thing once and records what each dataloader returned (key by key)
-and what each resolver session query returned (in call order). `FloorGraphQL` then serves the same
+`recording_view` runs the real thing once and records what each dataloader returned (key by key)
+and what each resolver session query returned (in call order). `floor_view` then serves the same
 query on the same schema (schema.schema.schema), with the same context type, whose loaders and read
 sessions replay those recordings: no database, no cluster. What is left is the cost of HTTP,
 GraphQL execution, the resolvers and the types, i.e. the least a request of this shape can cost.
@@ -15,11 +15,13 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
-from app.main import HiberniaGraphQL, Runtime
+from app.main import Runtime, graphql_endpoint
 from schema.context import Context
 from schema.dataloaders import Loaders
+from schema.http import GraphQLHttp
 
 
 class FloorMiss(RuntimeError):
@@ -144,31 +146,32 @@ def _copy_as(kind: type[Context], context: Context, **changes: Any) -> Any:
     return kind(**values)
 
 
-class RecordingGraphQL(HiberniaGraphQL):
+def recording_view(runtime: Runtime, recording: Recording) -> GraphQLHttp:
     """Hibernia's view; records what its loaders and read sessions returned."""
+    view = graphql_endpoint(runtime)
+    real = view.make_context
 
-    def __init__(self, runtime: Runtime, recording: Recording) -> None:
-        super().__init__(runtime)
-        self.recording = recording
-
-    async def get_context(self, request: Any, response: Any) -> Context:
-        context: _RecordingContext = _copy_as(_RecordingContext, await super().get_context(request, response))
-        context.recording = self.recording
-        _record_loads(context.loaders, self.recording)
+    async def make_context(request: Request) -> Context:
+        context: _RecordingContext = _copy_as(_RecordingContext, await real(request))
+        context.recording = recording
+        _record_loads(context.loaders, recording)
         return context
 
+    view.make_context = make_context
+    return view
 
-class FloorGraphQL(HiberniaGraphQL):
+
+def floor_view(runtime: Runtime, recording: Recording) -> GraphQLHttp:
     """Hibernia's view over a recording: same schema and context type, data from memory."""
+    view = graphql_endpoint(runtime)
+    real = view.make_context
 
-    def __init__(self, runtime: Runtime, recording: Recording) -> None:
-        super().__init__(runtime)
-        self.recording = recording
-
-    async def get_context(self, request: Any, response: Any) -> Context:
-        real = await super().get_context(request, response)
-        context: _FloorContext = _copy_as(_FloorContext, real, session_factory=_no_database)
-        context.recording = self.recording
+    async def make_context(request: Request) -> Context:
+        context: _FloorContext = _copy_as(_FloorContext, await real(request), session_factory=_no_database)
+        context.recording = recording
         context.position = [0]
-        _replay_loads(context.loaders, self.recording)
+        _replay_loads(context.loaders, recording)
         return context
+
+    view.make_context = make_context
+    return view

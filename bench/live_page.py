@@ -21,10 +21,10 @@ from bench.cluster import BenchCluster
 from bench.counting import KubernetesRequests, cost_of
 from bench.databases import BenchDatabase
 from bench.datasets import seed_live_page
-from bench.floor import FloorGraphQL, Recording, RecordingGraphQL
+from bench.floor import Recording, floor_view, recording_view
 from bench.graphql_client import BenchFailure, GraphQLClient
 from bench.hosting import InProcessHibernia, hibernia_in_process
-from bench.naive import NaiveGraphQL, NamespacedGraphQL
+from bench.naive import naive_view, namespaced_view
 from bench.profiling import Profiles
 from bench.report import Row, SectionResult
 from bench.sizes import Sizes
@@ -111,15 +111,15 @@ async def measure(
     full = {"first": sizes.live_apps}
     async with hibernia_in_process(database) as hibernia:
         recording = Recording()
-        recorder = await hibernia.variant("recording", lambda runtime: RecordingGraphQL(runtime, recording))
-        naive = await hibernia.variant("naive", NaiveGraphQL)
-        namespaced = await hibernia.variant("namespaced", NamespacedGraphQL)
+        recorder = await hibernia.variant("recording", lambda runtime: recording_view(runtime, recording))
+        naive = await hibernia.variant("naive", naive_view)
+        namespaced = await hibernia.variant("namespaced", namespaced_view)
 
         # Warm-up. The first look records every status (transitions); later ones are the steady state.
         for _ in range(sizes.live_warmup):
             answer = await hibernia.client.query(PAGE, full)
         reference = await recorder.query(PAGE, full)
-        floor = await hibernia.variant("floor", lambda runtime: FloorGraphQL(runtime, recording))
+        floor = await hibernia.variant("floor", lambda runtime: floor_view(runtime, recording))
         variants = {"hibernia": hibernia.client, "namespaced": namespaced, "naive": naive, "floor": floor}
         for name, client in variants.items():
             for _ in range(sizes.live_warmup if name != "hibernia" else 1):

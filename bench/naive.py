@@ -20,9 +20,10 @@ import dataclasses
 
 from app.cluster.gateway import ClusterError, ClusterGateway
 from app.domain.workloads import RELEASE_LABEL, Workload, WorkloadKind
-from app.main import HiberniaGraphQL, Runtime
+from app.main import Runtime, graphql_endpoint
 from app.services.workload_lists import WORKLOAD_KINDS, ClusterLister, Listings
 from bench.graphql_client import BenchFailure
+from schema.http import GraphQLHttp
 
 Found = list[Workload] | ClusterError
 
@@ -69,15 +70,11 @@ def runtime_with_lister(runtime: Runtime, lister: ClusterLister) -> Runtime:
     return dataclasses.replace(runtime, services=services)
 
 
-class NaiveGraphQL(HiberniaGraphQL):
+def naive_view(runtime: Runtime) -> GraphQLHttp:
     """Hibernia's GraphQL view over the naive runtime."""
-
-    def __init__(self, runtime: Runtime) -> None:
-        super().__init__(runtime_with_lister(runtime, NaiveLister()))
+    return graphql_endpoint(runtime_with_lister(runtime, NaiveLister()))
 
 
-class NamespacedGraphQL(HiberniaGraphQL):
+def namespaced_view(runtime: Runtime) -> GraphQLHttp:
     """Hibernia's GraphQL view as it runs with namespaced Roles only."""
-
-    def __init__(self, runtime: Runtime) -> None:
-        super().__init__(runtime_with_lister(runtime, NamespacedLister()))
+    return graphql_endpoint(runtime_with_lister(runtime, NamespacedLister()))

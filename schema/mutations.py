@@ -114,6 +114,8 @@ class CatalogMutation:
             simulated=input.simulated,
         )
         row, errors = await _run(info, lambda s: CatalogService(s).create_cluster(spec))
+        if row is not None:
+            info.context.services.cache_keeper.sync_soon()  # its cache is synced within seconds
         return CreateClusterPayload(cluster=None if row is None else Cluster.from_row(row), errors=errors)
 
     @strawberry.mutation(description="Create an environment: a namespace on a registered cluster.")
@@ -123,6 +125,8 @@ class CatalogMutation:
         row, errors = await _run(
             info, lambda s: CatalogService(s).create_environment(input.name, input.cluster, input.namespace)
         )
+        if row is not None:
+            info.context.services.cache_keeper.sync_soon()  # a namespace to watch, where lists are namespaced
         return CreateEnvironmentPayload(environment=None if row is None else Environment.from_row(row), errors=errors)
 
     @strawberry.mutation(description="Create an app, optionally attached to environments.")

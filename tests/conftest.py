@@ -72,6 +72,8 @@ def settings(database: DatabaseUnderTest) -> Settings:
         HIBERNIA_GC_FREEZE=False,
         # The reconciler is driven by tests (settle_round), so leases they plant stay as planted.
         HIBERNIA_RECONCILE_SECONDS=0,
+        # Live reads list the cluster, as the request budgets count; the caches have tests of their own.
+        HIBERNIA_WATCH_CLUSTERS=False,
     )
 
 

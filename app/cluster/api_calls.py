@@ -199,7 +199,7 @@ class ApiCaller:
                     retryable = idempotent or answer.status == 503
                 await self._before_retry(what, attempt, retryable, problem, wait, deadline)
                 continue
-            raise self._failure(answer.status, status, message, what, kind, namespace, name)
+            raise self.failure_of(answer.status, answer.body, what, kind, namespace, name)
 
     def _backoff(self, attempt: int) -> float:
         return float(min(self.backoff_seconds * 2 ** (attempt - 1), 2.0))
@@ -217,16 +217,12 @@ class ApiCaller:
         logger.info("retrying %s in %.2fs (attempt %d): %s", what, wait, attempt, problem)
         await asyncio.sleep(wait)
 
-    def _failure(
-        self,
-        code: int,
-        status: dict[str, Any],
-        message: str,
-        what: str,
-        kind: WorkloadKind,
-        namespace: str,
-        name: str | None,
+    def failure_of(
+        self, code: int, body: bytes, what: str, kind: WorkloadKind, namespace: str, name: str | None
     ) -> Exception:
+        """The exception for a 4xx answer (or one not retried), from its `Status` body."""
+        status = _status_of(body)
+        message = str(status.get("message") or status.get("reason") or f"HTTP {code}")
         reason = status.get("reason")
         target = name or ""
         if code == 401:

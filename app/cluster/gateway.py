@@ -18,10 +18,14 @@ with kubernetes-asyncio (against a real API server or the simulator). Every meth
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.domain.workloads import Workload, WorkloadKind
+
+if TYPE_CHECKING:
+    from app.cluster.watching import WatchEvent
 
 
 class ClusterError(Exception):
@@ -103,6 +107,24 @@ class ClusterGateway(Protocol):
     async def list_workloads(self, namespace: str | None, kind: WorkloadKind, label_selector: str) -> list[Workload]:
         """The workloads of one kind in a namespace (None: in all namespaces) matching a label
         selector (`""`: all), by namespace and name."""
+        ...
+
+    async def list_versioned(
+        self, namespace: str | None, kind: WorkloadKind, label_selector: str
+    ) -> tuple[list[Workload], str]:
+        """`list_workloads`, and the list's resourceVersion (to watch from)."""
+        ...
+
+    def watch(
+        self,
+        namespace: str | None,
+        kind: WorkloadKind,
+        label_selector: str,
+        resource_version: str,
+        timeout_seconds: int,
+    ) -> AsyncIterator[WatchEvent]:
+        """The changes after `resource_version` (bookmarks included) until the server ends the watch;
+        `app.cluster.watching.WatchExpired` when that version is older than the server's history."""
         ...
 
     async def get_workload(self, namespace: str, kind: WorkloadKind, name: str) -> Workload: ...

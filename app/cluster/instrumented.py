@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
 from app.cluster.gateway import (
@@ -12,6 +12,7 @@ from app.cluster.gateway import (
     WorkloadConflict,
     WorkloadNotFound,
 )
+from app.cluster.watching import WatchEvent
 from app.domain.workloads import Workload, WorkloadKind
 from app.metrics import Metrics
 
@@ -43,6 +44,34 @@ class InstrumentedGateway:
 
     async def list_workloads(self, namespace: str | None, kind: WorkloadKind, label_selector: str) -> list[Workload]:
         return await self._count(self.inner.list_workloads(namespace, kind, label_selector))
+
+    async def list_versioned(
+        self, namespace: str | None, kind: WorkloadKind, label_selector: str
+    ) -> tuple[list[Workload], str]:
+        return await self._count(self.inner.list_versioned(namespace, kind, label_selector))
+
+    async def watch(
+        self,
+        namespace: str | None,
+        kind: WorkloadKind,
+        label_selector: str,
+        resource_version: str,
+        timeout_seconds: int,
+    ) -> AsyncIterator[WatchEvent]:
+        # Counted once, when the watch opens (or fails to).
+        events = self.inner.watch(namespace, kind, label_selector, resource_version, timeout_seconds)
+        try:
+            first = await anext(events, None)
+        except Exception as error:
+            outcome = next((name for kind_, name in _OUTCOMES if isinstance(error, kind_)), "error")
+            self.metrics.cluster_requests.labels(self.cluster, outcome).inc()
+            raise
+        self.metrics.cluster_requests.labels(self.cluster, "ok").inc()
+        if first is None:
+            return
+        yield first
+        async for event in events:
+            yield event
 
     async def get_workload(self, namespace: str, kind: WorkloadKind, name: str) -> Workload:
         return await self._count(self.inner.get_workload(namespace, kind, name))

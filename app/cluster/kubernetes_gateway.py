@@ -21,7 +21,7 @@ import contextlib
 import copy
 import os
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,10 +33,13 @@ from app.cluster.api_calls import ApiCaller
 from app.cluster.client_session import proxy_from_environment, without_per_request_env_lookups
 from app.cluster.gateway import ClusterUnavailable, InvalidWorkload
 from app.cluster.manifests import deployment_manifest, is_map, workload_from_manifest
-from app.cluster.rate_limit import TokenBucket
+from app.cluster.rate_limit import RateLimitExceeded, TokenBucket
+from app.cluster.watching import WatchEvent, WatchExpired, events_of
 from app.domain.workloads import Workload, WorkloadKind
 
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
+# API servers send a bookmark about every minute; a watch silent twice that long is dead.
+WATCH_READ_TIMEOUT = 120.0
 
 _Operation = Callable[..., Awaitable[Any]]
 
@@ -208,7 +211,13 @@ class KubernetesGateway:
     # ---- the protocol ------------------------------------------------------------------------
 
     async def list_workloads(self, namespace: str | None, kind: WorkloadKind, label_selector: str) -> list[Workload]:
+        return (await self.list_versioned(namespace, kind, label_selector))[0]
+
+    async def list_versioned(
+        self, namespace: str | None, kind: WorkloadKind, label_selector: str
+    ) -> tuple[list[Workload], str]:
         api = self._api(kind)
+        version = ""
         where = "all namespaces" if namespace is None else namespace
         workloads: list[Workload] = []
         loop = asyncio.get_running_loop()
@@ -228,11 +237,59 @@ class KubernetesGateway:
 
             body = await self._calls.call(f"list {api.plural} in {where}", kind, where, None, page, deadline=deadline)
             workloads.extend(workload_from_manifest(kind, item) for item in body.get("items") or [] if is_map(item))
-            continue_token = (body.get("metadata") or {}).get("continue") or None
+            metadata = body.get("metadata") or {}
+            # The pages of one list are one snapshot: the first page's resourceVersion is the list's.
+            version = version or str(metadata.get("resourceVersion") or "")
+            continue_token = metadata.get("continue") or None
             if not continue_token:
                 break
         workloads.sort(key=lambda w: (w.namespace, w.name))
-        return workloads
+        return workloads, version
+
+    async def watch(
+        self,
+        namespace: str | None,
+        kind: WorkloadKind,
+        label_selector: str,
+        resource_version: str,
+        timeout_seconds: int,
+    ) -> AsyncIterator[WatchEvent]:
+        """The events of one kind after `resource_version`, until the server ends the watch after
+        `timeout_seconds`; bookmarks included. Raises WatchExpired when the version is too old."""
+        api = self._api(kind)
+        where = "all namespaces" if namespace is None else namespace
+        try:
+            await self.limiter.acquire(max_wait=self.timeout)
+        except RateLimitExceeded as error:
+            raise ClusterUnavailable(f"client-side rate limit leaves no slot to watch {api.plural}: {error}") from None
+        options: dict[str, Any] = {
+            "watch": True,
+            "allow_watch_bookmarks": True,
+            "timeout_seconds": timeout_seconds,
+            "resource_version": resource_version,
+            "_preload_content": False,
+            # No total: a watch lasts minutes. A stream silent past the read timeout is dead.
+            "_request_timeout": aiohttp.ClientTimeout(
+                total=None, connect=self.timeout, sock_connect=self.timeout, sock_read=WATCH_READ_TIMEOUT
+            ),
+        }
+        if label_selector:
+            options["label_selector"] = label_selector
+        try:
+            if namespace is None:
+                response = await api.list_all(**options)
+            else:
+                response = await api.list(namespace, **options)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise ClusterUnavailable(f"cannot watch {api.plural} in {where} at {self.server}: {error}") from None
+        if response.status != 200:
+            body = await response.read()
+            response.release()
+            if response.status == 410:
+                raise WatchExpired(f"watching {api.plural} in {where} from {resource_version}: 410 Gone")
+            raise self._calls.failure_of(response.status, body, f"watch {api.plural} in {where}", kind, where, None)
+        async for event in events_of(kind, response, resource_version):
+            yield event
 
     async def get_workload(self, namespace: str, kind: WorkloadKind, name: str) -> Workload:
         api = self._api(kind)

@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Enum,
     ForeignKey,
@@ -114,6 +115,9 @@ class AppEnvironment(Base):
     status_reason: Mapped[str] = mapped_column(Text, default="Never deployed")
     status_since: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     status_observed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The cluster's resourceVersion the recorded status was derived from (an etcd revision): an
+    # observation of an older view never overwrites it. None where versions are not numbers.
+    status_version: Mapped[int | None] = mapped_column(BigInteger)
     # When the last unhibernate that changed something started; cleared once the app is HEALTHY or a
     # later deploy or hibernate takes over. The status rules judge WAKING against it.
     wake_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -212,6 +216,18 @@ class Server(Base):
     machine: Mapped[str | None] = mapped_column(String(300))
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Election(Base):
+    """A role one server holds at a time (observing a cluster, running schedules), like a lease of
+    its own: free when unheld, expired, or held by a server that is dead or gone."""
+
+    __tablename__ = "elections"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    server_id: Mapped[str | None] = mapped_column(String(32))
+    acquired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class OperationLease(Base):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -69,3 +69,12 @@ class Workload:
     def annotated_suspend(self) -> bool | None:
         """A CronJob's `suspend` before hibernation, or None when absent or unreadable."""
         return {"true": True, "false": False}.get(self.annotations.get(SUSPEND_ANNOTATION, ""))
+
+
+def newest_version(workloads: Iterable[Workload]) -> int | None:
+    """The newest resourceVersion among these workloads (an etcd revision), or None when there is
+    none or one is not a number."""
+    versions = [w.resource_version for w in workloads]
+    if not versions or not all(v.isdigit() for v in versions):
+        return None
+    return max(int(v) for v in versions)

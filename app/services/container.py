@@ -6,14 +6,18 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.cluster.caches import ClusterCaches
 from app.cluster.registry import ClusterRegistry
 from app.config import Settings
 from app.metrics import Metrics
 from app.services.bulk import BulkService
+from app.services.cache_keeper import CacheKeeper
 from app.services.deploy import DeployService
+from app.services.elections import Elections
 from app.services.hibernation import HibernationService
 from app.services.leases import LeaseManager
 from app.services.live_status import LiveStatusService
+from app.services.observer import ClusterObserver
 from app.services.presence import ServerPresence
 from app.services.reconciler import Reconciler
 from app.services.refresher import StatusRefresher
@@ -33,6 +37,10 @@ class Services:
     presence: ServerPresence
     reconciler: Reconciler
     status_feed: StatusFeed
+    caches: ClusterCaches
+    elections: Elections
+    observer: ClusterObserver
+    cache_keeper: CacheKeeper
 
 
 def build_services(
@@ -42,7 +50,8 @@ def build_services(
     registry: ClusterRegistry,
     metrics: Metrics | None = None,
 ) -> Services:
-    live_status = LiveStatusService(session_factory, registry)
+    caches = ClusterCaches(registry)
+    live_status = LiveStatusService(session_factory, registry, caches=caches if settings.watch_clusters else None)
     access = TargetAccess(session_factory, registry)
     presence = ServerPresence(
         session_factory, heartbeat_seconds=settings.heartbeat_seconds, timeout_seconds=settings.server_timeout_seconds
@@ -62,6 +71,8 @@ def build_services(
     )
     # What changed in the clusters while the database was away is recorded once it is back.
     presence.on_back = refresher.refresh_soon
+    elections = Elections(session_factory, presence, interval=settings.heartbeat_seconds)
+    observer = ClusterObserver(session_factory, live_status, caches, elections)
     return Services(
         live_status=live_status,
         refresher=refresher,
@@ -78,4 +89,9 @@ def build_services(
             interval_seconds=settings.reconcile_seconds,
         ),
         status_feed=StatusFeed(session_factory, engine),
+        caches=caches,
+        elections=elections,
+        observer=observer,
+        # Clusters created on another server get their cache here within a heartbeat.
+        cache_keeper=CacheKeeper(session_factory, caches, observer, interval=settings.heartbeat_seconds),
     )

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from app.cluster.gateway import ClusterError, ClusterGateway
 from app.config import Settings
 from app.db.availability import DatabaseUnavailable, is_unavailable
+from app.db.engine import write_transaction
 from app.db.models import Deployment, DeploymentOutcome, HibernationRecord, TransitionCause
 from app.db.repositories.deployments import DeploymentRepository, Finished
 from app.db.repositories.hibernation_records import HibernationRecordRepository
@@ -224,7 +225,11 @@ class DeployService:
         done = [(t, deployment, d, d.at or now) for t, deployment, d in zip(targets, deployments, decided, strict=True)]
         # Statuses and transitions at the recording time, so they never go back behind an observation
         # written meanwhile; each deployment ends at the time its app was done.
-        leaves = [LeftBehind(t.id, d.leaves.status, d.leaves.reason, now, d.woke) for t, _, d, _ in done if d.leaves]
+        leaves = [
+            LeftBehind(t.id, d.leaves.status, d.leaves.reason, now, d.woke, version=d.version)
+            for t, _, d, _ in done
+            if d.leaves
+        ]
         finished = [
             Finished(deployment, _finished(d), "; ".join(e.message for e in d.errors) or d.note, at)
             for _, deployment, d, at in done
@@ -232,7 +237,7 @@ class DeployService:
         stale = [i for d in decided for i in d.stale_records]
 
         async def everything() -> set[int]:
-            async with self.access.session_factory() as session, session.begin():
+            async with write_transaction(self.access.session_factory) as session:
                 if stale:
                     await HibernationRecordRepository(session).delete_ids(stale)
                 changed = await StatusRepository(session).record_operations(

@@ -16,6 +16,7 @@ from functools import partial
 
 from app.cluster.gateway import ClusterError, ClusterGateway, InvalidWorkload, WriteOutcomeUnknown
 from app.db.availability import is_unavailable
+from app.db.engine import write_transaction
 from app.db.models import HibernationRecord, TransitionCause
 from app.db.repositories.hibernation_records import HibernationRecordRepository
 from app.db.types import utcnow
@@ -23,7 +24,7 @@ from app.domain.errors import HiberniaError, InvalidInput
 from app.domain.operations import OperationOutcome
 from app.domain.status import AppStatus
 from app.domain.wording import some_of
-from app.domain.workloads import HIBERNATION_ANNOTATION, SUSPEND_ANNOTATION, Workload, WorkloadKind
+from app.domain.workloads import HIBERNATION_ANNOTATION, SUSPEND_ANNOTATION, Workload, WorkloadKind, newest_version
 from app.services.leases import ANSWER_LOST, DATABASE_AWAY, LeaseManager
 from app.services.live_status import LiveStatus
 from app.services.targets import Target, TargetAccess, cluster_error, invalid_workload_error, not_recorded
@@ -208,7 +209,7 @@ class HibernationService:
         now = self.clock()
         writes = {k: (c.original_replicas, c.original_suspend) for k, c in step.record_changes.items() if not c.delete}
         deletes = {k for k, c in step.record_changes.items() if c.delete}
-        async with self.access.session_factory() as session, session.begin():
+        async with write_transaction(self.access.session_factory) as session:
             repository = HibernationRecordRepository(session)
             await repository.delete(target.id, deletes)
             await repository.write(target.id, writes, actor=actor, at=now)
@@ -223,7 +224,14 @@ class HibernationService:
                 wake_started_at=now if woke else None,
             )
             return await self.access.record_status(
-                session, target, derived, cause=cause, actor=actor, at=now, woke=woke
+                session,
+                target,
+                derived,
+                cause=cause,
+                actor=actor,
+                at=now,
+                woke=woke,
+                version=newest_version(step.workloads.values()),
             )
 
 

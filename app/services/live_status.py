@@ -10,7 +10,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.cluster.caches import ClusterCaches
 from app.cluster.gateway import ClusterError
+from app.cluster.informers import ClusterCache
 from app.cluster.registry import ClusterAccess, ClusterRegistry
 from app.db.models import Cluster, HibernationRecord, TransitionCause
 from app.db.repositories.catalog import CatalogRepository
@@ -35,6 +37,8 @@ class _Found:
     # (cluster id, namespace, release) -> its workloads, and (cluster id, namespace) -> why unread.
     workloads: dict[tuple[int, str, str | None], list[Workload]] = field(default_factory=dict)
     errors: dict[tuple[int, str], str] = field(default_factory=dict)
+    # How new the view of each release is (the cluster's resourceVersion), where known.
+    versions: dict[tuple[int, str, str | None], int | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +70,14 @@ class LiveStatusService:
         session_factory: async_sessionmaker[AsyncSession],
         registry: ClusterRegistry,
         clock: Callable[[], datetime] = utcnow,
+        caches: ClusterCaches | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.registry = registry
         self.clock = clock
+        self.caches = caches
         self.lister = ClusterLister()
+        self._starting: set[asyncio.Task[ClusterCache | None]] = set()  # caches started by a read
 
     async def observe(
         self,
@@ -80,7 +87,8 @@ class LiveStatusService:
         cause: TransitionCause = TransitionCause.OBSERVED,
         known: Sequence[ObservationTarget] | None = None,
     ) -> dict[int, LiveStatus]:
-        """The live status of these app environments: one LIST per (cluster, kind), per (cluster,
+        """The live status of these app environments: from the cluster's informer cache when its view
+        is complete and current (no request at all), else one LIST per (cluster, kind), per (cluster,
         namespace, kind) where the cluster refuses lists across namespaces.
 
         Recorded statuses that differ from what was seen are updated, with a transition. An
@@ -112,8 +120,9 @@ class LiveStatusService:
             derived = self._derive(target, listings, records.get(target.id, []), deploys, now)
             derived_by_id[target.id] = derived
             if derived.status is not AppStatus.UNKNOWN:
+                version = listings.versions.get((target.cluster.id, target.namespace, target.release_name))
                 observations.append(
-                    Observation(target.id, target.status, derived.status, derived.reason, target.status_reason)
+                    Observation(target.id, target.status, derived.status, derived.reason, target.status_reason, version)
                 )
         changed: list[Observation] = []
         if observations:
@@ -177,6 +186,11 @@ class LiveStatusService:
             clusters[target.cluster.id] = target.cluster
             releases.setdefault(target.cluster.id, {}).setdefault(target.namespace, set()).add(target.release_name)
 
+        found = _Found()
+        for cluster_id in list(releases):
+            if self._from_cache(clusters[cluster_id], releases[cluster_id], found):
+                del releases[cluster_id]
+
         async def one(cluster_id: int) -> tuple[int, Listings | ClusterError]:
             try:
                 gateway = await self.registry.gateway(access_of(clusters[cluster_id]))
@@ -184,18 +198,48 @@ class LiveStatusService:
                 return cluster_id, error
             return cluster_id, await self.lister.list(gateway, cluster_id, releases[cluster_id])
 
-        found = _Found()
         for cluster_id, listings in await asyncio.gather(*(one(cluster_id) for cluster_id in releases)):
             if isinstance(listings, ClusterError):
                 found.errors.update(((cluster_id, ns), str(listings)) for ns in releases[cluster_id])
                 continue
+            versions: dict[str, list[int | None]] = {}
             for (namespace, _kind), listing in listings.items():
                 if isinstance(listing, ClusterError):
                     found.errors.setdefault((cluster_id, namespace), str(listing))
                     continue
+                versions.setdefault(namespace, []).append(getattr(listing, "version", None))
                 for workload in listing:
                     found.workloads.setdefault((cluster_id, namespace, workload.release), []).append(workload)
+            for namespace, names in releases[cluster_id].items():
+                # A LIST is a view as new as its resourceVersion; of several, the oldest.
+                listed = versions.get(namespace, [])
+                version = None if not listed or None in listed else min(v for v in listed if v is not None)
+                found.versions.update(((cluster_id, namespace, name), version) for name in names)
         return found
+
+    def _from_cache(self, cluster: Cluster, releases: dict[str, set[str]], found: _Found) -> bool:
+        """Fills `found` from the cluster's informer cache when its view is complete and current;
+        starts the cache when there is none yet."""
+        if self.caches is None:
+            return False
+        cache = self.caches.get(cluster.id)
+        if cache is None:
+            task = asyncio.create_task(self.caches.ensure(access_of(cluster), set(releases)))
+            self._starting.add(task)
+            task.add_done_callback(self._starting.discard)
+            return False
+        if not cache.fresh(releases):
+            return False
+        workloads: dict[tuple[int, str, str | None], list[Workload]] = {}
+        for namespace, names in releases.items():
+            for name in names:
+                cached = cache.release_workloads(namespace, name)
+                if cached is None:
+                    return False
+                workloads[(cluster.id, namespace, name)] = cached
+                found.versions[(cluster.id, namespace, name)] = cache.release_version(namespace, name)
+        found.workloads.update(workloads)
+        return True
 
     def _derive(
         self,

@@ -28,7 +28,7 @@ from app.db.models import HibernationRecord
 from app.domain.errors import ErrorCode, HiberniaError
 from app.domain.operations import HibernatedPolicy, OperationOutcome, hibernated_explanation
 from app.domain.status import HIBERNATED_STATUSES, DerivedStatus
-from app.domain.workloads import HIBERNATION_ANNOTATION, RELEASE_LABEL, Workload, WorkloadKind
+from app.domain.workloads import HIBERNATION_ANNOTATION, RELEASE_LABEL, Workload, WorkloadKind, newest_version
 from app.services.hibernation import HibernationService
 from app.services.leases import ANSWER_LOST
 from app.services.live_status import LiveStatus
@@ -51,6 +51,7 @@ class Decided:
     note: str | None = None  # for the deployment row, besides the errors
     at: datetime | None = None  # when it was done: its deployment ends then
     unsettled: str | None = None  # why its outcome is not known or not recorded, when it is not
+    version: int | None = None  # the resourceVersion of what it saw or wrote last
 
 
 def _unlabelled(target: Target) -> HiberniaError:
@@ -124,7 +125,7 @@ class ReleaseApplier:
                     derived = self.access.derive(target, workloads, records, now=self.clock())
                     if derived.status in HIBERNATED_STATUSES:
                         if policy is not HibernatedPolicy.WAKE:
-                            return self._hibernated(target, derived, records, policy)
+                            return self._hibernated(target, derived, records, policy, newest_version(workloads))
                         woken = await self._wake_all_but(target, actor, workloads, derived, main)
                         if isinstance(woken, Decided):
                             return woken
@@ -167,7 +168,12 @@ class ReleaseApplier:
         return wake.workloads  # as the wake wrote them
 
     def _hibernated(
-        self, target: Target, derived: DerivedStatus, records: list[HibernationRecord], policy: HibernatedPolicy
+        self,
+        target: Target,
+        derived: DerivedStatus,
+        records: list[HibernationRecord],
+        policy: HibernatedPolicy,
+        version: int | None,
     ) -> Decided:
         """REFUSE or SKIP: nothing is deployed, and the hibernation seen is recorded."""
         explanation = hibernated_explanation(
@@ -177,8 +183,9 @@ class ReleaseApplier:
             [r.as_recorded() for r in records],
         )
         if policy is HibernatedPolicy.SKIP:
-            return Decided(OperationOutcome.SKIPPED, leaves=derived, note=f"Skipped: {explanation}")
-        return Decided(OperationOutcome.FAILED, [HiberniaError(ErrorCode.APP_HIBERNATED, explanation)], leaves=derived)
+            return Decided(OperationOutcome.SKIPPED, leaves=derived, note=f"Skipped: {explanation}", version=version)
+        refused = HiberniaError(ErrorCode.APP_HIBERNATED, explanation)
+        return Decided(OperationOutcome.FAILED, [refused], leaves=derived, version=version)
 
     async def _apply(
         self,
@@ -242,7 +249,13 @@ class ReleaseApplier:
         remaining = [r for r in records if r not in stale]
         now = self.clock()
         derived = self.access.derive(target, after, remaining, now=now, wake_started_at=now if woke else None)
-        return Decided(OperationOutcome.APPLIED, leaves=derived, woke=woke, stale_records=[r.id for r in stale])
+        return Decided(
+            OperationOutcome.APPLIED,
+            leaves=derived,
+            woke=woke,
+            stale_records=[r.id for r in stale],
+            version=newest_version(after),
+        )
 
 
 def _no_deployment(target: Target, workloads: list[Workload]) -> HiberniaError:

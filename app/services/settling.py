@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.cluster.gateway import ClusterError
+from app.db.engine import write_transaction
 from app.db.models import Deployment, DeploymentOutcome, HibernationRecord, TransitionCause
 from app.db.repositories.deployments import DeploymentRepository, Finished
 from app.db.repositories.hibernation_records import HibernationRecordRepository, WorkloadKey
 from app.db.repositories.leases import LeaseRepository
 from app.db.repositories.status import LeftBehind, StatusRepository
 from app.domain.status import AppStatus
-from app.domain.workloads import Workload, WorkloadKind
+from app.domain.workloads import Workload, WorkloadKind, newest_version
 from app.services.release_apply import main_deployment
 from app.services.targets import Target, TargetAccess
 from app.services.workload_lists import read_releases
@@ -107,7 +108,7 @@ class Settler:
             return False
         cause = _CAUSES.get(operation or "", TransitionCause.OBSERVED)
         now = self.clock()
-        async with self.access.session_factory() as session, session.begin():
+        async with write_transaction(self.access.session_factory) as session:
             records = HibernationRecordRepository(session)
             truth = records_true_to(workloads, await records.for_target(target.id))
             await records.delete(target.id, truth.deletes)
@@ -125,7 +126,15 @@ class Settler:
                 ever_deployed=bool(workloads) or bool(left) or target.row.status is not AppStatus.NOT_DEPLOYED,
                 wake_started_at=now if woke else None,
             )
-            item = LeftBehind(target.id, derived.status, derived.reason, now, woke, note=f"settled after {why}")
+            item = LeftBehind(
+                target.id,
+                derived.status,
+                derived.reason,
+                now,
+                woke,
+                note=f"settled after {why}",
+                version=newest_version(workloads),
+            )
             await StatusRepository(session).record_operations([item], cause=cause, actor=actor or SETTLER)
             await LeaseRepository(session).release(holder=holder)
         logger.warning(

@@ -151,6 +151,10 @@ class StatusFeed:
 
     async def _deliver(self) -> None:
         ids, catch_up = sorted(self._pending), self._catch_up_from
+        if not self._subscriptions:  # nobody listens on this server: nothing to load
+            self._pending.clear()
+            self._catch_up_from = None
+            return
         if not ids and catch_up is None:
             return
         async with self.session_factory() as session:

@@ -162,7 +162,8 @@ class TargetAccess:
         actor: str,
         at: datetime,
         woke: bool = False,
+        version: int | None = None,
     ) -> LiveStatus:
-        left = LeftBehind(target.id, derived.status, derived.reason, at, woke)
+        left = LeftBehind(target.id, derived.status, derived.reason, at, woke, version=version)
         await StatusRepository(session).record_operations([left], cause=cause, actor=actor)
         return LiveStatus(target.id, derived, at)

@@ -22,6 +22,13 @@ MAX_SELECTOR_CHARS = 3000  # release names per LIST, so its URL stays far below 
 # (the RBAC may have changed).
 DENIAL_MEMORY_SECONDS = 600.0
 
+
+class Listed(list[Workload]):
+    """Workloads a LIST found, and the list's resourceVersion (None: not known or not a number)."""
+
+    version: int | None = None
+
+
 # (namespace, kind) -> the workloads found, or why they could not be read.
 Listings = dict[tuple[str, WorkloadKind], list[Workload] | ClusterError]
 
@@ -96,7 +103,7 @@ class ClusterLister:
                 return
             else:
                 for namespace in releases:
-                    listings[(namespace, kind)] = []
+                    listings[(namespace, kind)] = _listed([], found.version)
                 for workload in found:
                     mine = listings.get((workload.namespace, kind))
                     if isinstance(mine, list) and workload.release in releases[workload.namespace]:
@@ -121,6 +128,15 @@ class ClusterLister:
         return True
 
 
-async def _list(gateway: ClusterGateway, namespace: str | None, kind: WorkloadKind, names: set[str]) -> list[Workload]:
-    pages = await asyncio.gather(*(gateway.list_workloads(namespace, kind, s) for s in release_selectors(names)))
-    return [w for page in pages for w in page]
+def _listed(workloads: list[Workload], version: int | None) -> Listed:
+    listed = Listed(workloads)
+    listed.version = version
+    return listed
+
+
+async def _list(gateway: ClusterGateway, namespace: str | None, kind: WorkloadKind, names: set[str]) -> Listed:
+    pages = await asyncio.gather(*(gateway.list_versioned(namespace, kind, s) for s in release_selectors(names)))
+    versions = [int(v) if v.isdigit() else None for _, v in pages]
+    # Several selectors are several lists: the view is as new as the oldest of them.
+    version = None if not versions or None in versions else min(v for v in versions if v is not None)
+    return _listed([w for workloads, _ in pages for w in workloads], version)

@@ -82,7 +82,7 @@ async def test_a_batch_costs_the_same_sql_and_one_list_per_kind_whatever_its_siz
     assert small_sql == large_sql, (small_sql, large_sql, "\n".join(s[:70] for s in statements))
     # Environment check, targets, leases, deployment rows, records, previous statuses, statuses,
     # transitions, deployment outcomes, lease release.
-    assert large_sql == 10
+    assert large_sql == 10, "\n".join(s[:90] for s in statements)
     for requests, applied in ((small_requests, 2), (large_requests, 22)):
         assert requests == {
             "list Deployment": 1,

@@ -201,6 +201,7 @@ async def test_across_two_server_processes_on_postgresql(
     first, second = [await start_server(shared_postgres.url, tmp_path) for _ in range(2)]
     try:
         await _two_environments(first.client, simulator)
+        await _settled(first.client)  # the elected observer has recorded the new workloads
         async with subscriber(first.url) as changes:
             await changes.subscribe(CHANGES, {"filter": {"apps": ["web"]}})
             await asyncio.sleep(0.3)
@@ -215,6 +216,16 @@ async def test_across_two_server_processes_on_postgresql(
     finally:
         await first.stop()
         await second.stop()
+
+
+async def _settled(client: GraphQLClient) -> None:
+    for _ in range(100):
+        data = await client.query("{ appEnvironments { edges { node { status } } } }")
+        if {e["node"]["status"] for e in data["appEnvironments"]["edges"]} == {"HEALTHY"}:
+            await asyncio.sleep(0.3)
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the statuses did not settle")
 
 
 async def test_a_subscriber_that_falls_behind_is_ended_with_where_to_resume(

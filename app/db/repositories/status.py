@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Row, case, func, literal, select, tuple_, update
+from sqlalchemy import ColumnElement, Row, case, func, literal, or_, select, true, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -20,6 +21,7 @@ from app.db.models import (
     DeploymentOutcome,
     Environment,
     HibernationRecord,
+    OperationLease,
     TransitionCause,
 )
 from app.db.types import UtcDateTime
@@ -33,6 +35,29 @@ class Observation:
     status: AppStatus
     reason: str
     previous_reason: str = ""
+    # The cluster's resourceVersion of the view it was derived from; None when not a number.
+    version: int | None = None
+
+
+_NEWEST = 2**62  # stands for "no version": compares as newer than any recorded one
+
+
+def _not_older(observations: Sequence[Observation]) -> ColumnElement[bool]:
+    """Rows whose recorded status comes from a view no newer than these observations'."""
+    versions = {o.app_environment_id: o.version for o in observations if o.version is not None}
+    if not versions:
+        return true()
+    return or_(
+        AppEnvironment.status_version.is_(None),
+        AppEnvironment.status_version <= case(versions, value=AppEnvironment.id, else_=_NEWEST),
+    )
+
+
+def _version_after(observations: Sequence[Observation]) -> Any:
+    versions = {o.app_environment_id: o.version for o in observations if o.version is not None}
+    if not versions:
+        return AppEnvironment.status_version
+    return case(versions, value=AppEnvironment.id, else_=AppEnvironment.status_version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +98,22 @@ class LeftBehind:
     at: datetime  # when the operation saw it
     woke: bool = False
     note: str | None = None  # for the audit row only, after the status reason
+    version: int | None = None  # the resourceVersion of what the operation saw or wrote last
 
+
+_OBSERVATION_TARGETS = (
+    select(
+        AppEnvironment.id,
+        AppEnvironment.release_name,
+        AppEnvironment.status,
+        AppEnvironment.status_reason,
+        AppEnvironment.wake_started_at,
+        Environment.namespace,
+        Cluster,
+    )
+    .join(Environment, Environment.id == AppEnvironment.environment_id)
+    .join(Cluster, Cluster.id == Environment.cluster_id)
+)
 
 # Selected as four entities and wired by hand: contains_eager options cost more to cache-key than the
 # query costs to run, and every operation and observation starts here.
@@ -100,20 +140,21 @@ class StatusRepository:
         self.session = session
 
     async def observation_targets(self, ids: Sequence[int]) -> list[ObservationTarget]:
-        query = (
-            select(
-                AppEnvironment.id,
-                AppEnvironment.release_name,
-                AppEnvironment.status,
-                AppEnvironment.status_reason,
-                AppEnvironment.wake_started_at,
-                Environment.namespace,
-                Cluster,
-            )
-            .join(Environment, Environment.id == AppEnvironment.environment_id)
-            .join(Cluster, Cluster.id == Environment.cluster_id)
-            .where(one_of(self.session, AppEnvironment.id, ids))
+        query = _OBSERVATION_TARGETS.where(one_of(self.session, AppEnvironment.id, ids))
+        return [ObservationTarget(*row) for row in await self.session.execute(query)]
+
+    async def idle_targets_of_releases(
+        self, cluster_id: int, releases: Collection[tuple[str, str]] | None
+    ) -> list[ObservationTarget]:
+        """The app environments of these (namespace, release) pairs of a cluster (all its releases when
+        None) that no operation holds now: an operation records what it did itself."""
+        query = _OBSERVATION_TARGETS.join(OperationLease, OperationLease.app_environment_id == AppEnvironment.id).where(
+            Environment.cluster_id == cluster_id, OperationLease.holder.is_(None)
         )
+        if releases is not None:
+            if not releases:
+                return []
+            query = query.where(tuple_(Environment.namespace, AppEnvironment.release_name).in_(sorted(releases)))
         return [ObservationTarget(*row) for row in await self.session.execute(query)]
 
     async def targets_by_ids(self, ids: Sequence[int]) -> list[AppEnvironment]:
@@ -159,6 +200,7 @@ class StatusRepository:
                     else previous[item.app_environment_id][1],
                     # A wake that changed something starts the WAKING clock; anything else ends it.
                     "wake_started_at": item.at if item.woke and item.status is not AppStatus.HEALTHY else None,
+                    "status_version": item.version,
                 }
                 for item in left
             ],
@@ -212,7 +254,8 @@ class StatusRepository:
         """Stores what was observed in at most three statements; returns the status changes made.
 
         Changes are written with one UPDATE conditional on each row's previous status, so two
-        observers racing never both write a transition for the same change.
+        observers racing never both write a transition for the same change, and on the version of the
+        view: an observation of an older view than the one recorded changes nothing.
         """
         differing = [o for o in observations if o.status is not o.previous or o.reason != o.previous_reason]
         differing_ids = {o.app_environment_id for o in differing}
@@ -227,9 +270,11 @@ class StatusRepository:
                 .where(
                     tuple_(AppEnvironment.id, AppEnvironment.status).in_(
                         [(o.app_environment_id, o.previous.value) for o in differing]
-                    )
+                    ),
+                    _not_older(differing),
                 )
                 .values(
+                    status_version=_version_after(differing),
                     status=case({i: o.status.value for i, o in by_id.items()}, value=AppEnvironment.id),
                     status_reason=case({i: o.reason for i, o in by_id.items()}, value=AppEnvironment.id),
                     status_since=case(
@@ -265,10 +310,11 @@ class StatusRepository:
                 ],
             )
         if unchanged_ids:
+            unchanged = [o for o in observations if o.app_environment_id in set(unchanged_ids)]
             await self.session.execute(
                 update(AppEnvironment)
-                .where(one_of(self.session, AppEnvironment.id, unchanged_ids))
-                .values(status_observed_at=at)
+                .where(one_of(self.session, AppEnvironment.id, unchanged_ids), _not_older(unchanged))
+                .values(status_observed_at=at, status_version=_version_after(unchanged))
                 .execution_options(synchronize_session=False)
             )
         return changed
