@@ -121,3 +121,12 @@ class TransitionCause(Enum):
     HIBERNATE = strawberry.enum_value("HIBERNATE", description="A hibernate through Hibernia.")
     UNHIBERNATE = strawberry.enum_value("UNHIBERNATE", description="An unhibernate through Hibernia.")
     ATTACH = strawberry.enum_value("ATTACH", description="The app was attached to the environment.")
+
+
+@strawberry.enum(description="What a caller may do.")
+class Role(Enum):
+    VIEWER = strawberry.enum_value("viewer", description="May query.")
+    DEPLOYER = strawberry.enum_value(
+        "deployer", description="May also deploy, hibernate and unhibernate in its environments."
+    )
+    ADMIN = strawberry.enum_value("admin", description="May also change the catalog (in its environments).")

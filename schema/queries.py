@@ -20,6 +20,7 @@ from schema.inputs import AppEnvironmentOrder, AppFilter, AppOrder
 from schema.live_status import AppEnvironmentStatus
 from schema.pagination import DEFAULT_PAGE_SIZE, Connection, connection, page_request
 from schema.types import App, AppEnvironment, Cluster, Environment
+from schema.viewer import StatusCount, Viewer
 from schema.visibility import require_visible, visible_app
 
 _FIRST = "How many rows to return, 1 to 100 (default 20)."
@@ -35,6 +36,10 @@ class ServerConfig:
     default_on_hibernated: HibernatedPolicy = strawberry.field(
         description="The policy a deploy applies to a hibernated target when it does not name one."
     )
+    subscriptions_enabled: bool = strawberry.field(
+        description="True when this server pushes `statusChanges` over WebSocket (graphql-transport-ws at "
+        "`/graphql`); otherwise poll the lists for changes."
+    )
 
 
 @strawberry.type(description="Read the catalog, the recorded and live status of every app, and the history.")
@@ -45,7 +50,12 @@ class Query:
         return ServerConfig(
             hibernation_check_enabled=settings.fetch_helm_pipeline_app_status,
             default_on_hibernated=HibernatedPolicy[settings.default_on_hibernated.value],
+            subscriptions_enabled=_pushes_status_changes(info),
         )
+
+    @strawberry.field(description="Who is asking: the API token (or the local admin in development) and its reach.")
+    def viewer(self, info: Info) -> Viewer:
+        return Viewer.from_principal(info.context.principal)
 
     node: relay.Node | None = relay.node(description="Any object by its global `id`.")
 
@@ -92,6 +102,34 @@ class Query:
             ordering,
             lambda: _count_app_environments(info, domain_filter),
         )
+
+    @strawberry.field(
+        description="How many app environments have each recorded status (every status, zero included, in the "
+        "enum's order), for the filter's search, teams and environments; its `statuses` is not applied, so the "
+        "counts can sit beside a list narrowed to some statuses. One grouped query."
+    )
+    async def status_counts(
+        self,
+        info: Info,
+        filter: Annotated[AppFilter | None, strawberry.argument(description="What to include.")] = None,
+    ) -> list[StatusCount]:
+        domain_filter = (filter or AppFilter()).to_domain(info.context.principal.environments)
+        async with info.context.read_session() as session:
+            counts = await ListingService(session).status_counts(domain_filter)
+        return StatusCount.from_counts(counts)
+
+    @strawberry.field(description="One app environment by its app's and environment's names; null when there is none.")
+    async def app_environment(
+        self,
+        info: Info,
+        app: Annotated[str, strawberry.argument(description="The app's name.")],
+        environment: Annotated[str, strawberry.argument(description="The environment's name.")],
+    ) -> AppEnvironment | None:
+        if not info.context.principal.sees(environment):
+            return None
+        async with info.context.read_session() as session:
+            row = await CatalogService(session).app_environment(app, environment)
+        return None if row is None else AppEnvironment.from_row(row, app=row.app, environment=row.environment)
 
     @strawberry.field(description="One app by name; null when there is none.")
     async def app(
@@ -159,6 +197,12 @@ class Query:
         async with info.context.read_session() as session:
             rows = await CatalogService(session).clusters(info.context.principal.environments)
         return [Cluster.from_row(row) for row in rows]
+
+
+def _pushes_status_changes(info: Info) -> bool:
+    subscription = info.schema.get_type_by_name("Subscription")
+    fields = getattr(subscription, "fields", None) or []
+    return any(field.python_name == "status_changes" for field in fields)
 
 
 async def _count_apps(info: Info, filter_: ListFilter) -> int:

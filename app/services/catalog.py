@@ -37,6 +37,10 @@ class CatalogService:
     async def app(self, name: str) -> App | None:
         return await self.repository.app_by_name(name)
 
+    async def app_environment(self, app_name: str, environment_name: str) -> AppEnvironment | None:
+        """One attachment by names, with its app and environment loaded."""
+        return await self.repository.app_environment(app_name, environment_name)
+
     async def environment(self, name: str) -> Environment | None:
         return await self.repository.environment_by_name(name)
 

@@ -18,6 +18,7 @@ from app.db.repositories.listing import (
     ListingRepository,
 )
 from app.domain.errors import InvalidInput
+from app.domain.status import AppStatus
 
 MAX_FILTER_VALUES = 500
 
@@ -69,6 +70,10 @@ class ListingService:
     ) -> Page[AppEnvironment]:
         request = _typed_request(request, APP_ENVIRONMENT_ORDER_COLUMNS[order])
         return await self.repository.app_environments_page(validate_filter(filter_), order, direction, request)
+
+    async def status_counts(self, filter_: ListFilter) -> dict[AppStatus, int]:
+        """How many app environments have each status (zero included), under the filter less its statuses."""
+        return await self.repository.app_environments_status_counts(validate_filter(filter_))
 
     async def count_app_environments(self, filter_: ListFilter) -> int:
         return await self.repository.app_environments_count(filter_)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -142,6 +142,19 @@ class ListingRepository:
                 key.append(key_value(getattr(source, column.key)))
             keys.append(tuple(key))
         return build_page(rows, keys, request)
+
+    async def app_environments_status_counts(self, filter_: ListFilter) -> dict[AppStatus, int]:
+        """Attachments per recorded status, for every part of the filter but `statuses`: one grouped query."""
+        unfiltered_statuses = replace(filter_, statuses=None)
+        query = (
+            select(AppEnvironment.status, func.count(AppEnvironment.id))
+            .join(AppEnvironment.app)
+            .join(AppEnvironment.environment)
+            .where(*_app_conditions(unfiltered_statuses), *_attachment_conditions(unfiltered_statuses))
+            .group_by(AppEnvironment.status)
+        )
+        counted = {AppStatus(status): int(count) for status, count in await self.session.execute(query)}
+        return {status: counted.get(status, 0) for status in AppStatus}
 
     async def app_environments_count(self, filter_: ListFilter) -> int:
         query = (
