@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format schema lock clean bench bench-smoke
+.PHONY: install run test lint format schema lock clean bench bench-smoke web-vendor
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Hibernia needs Python >= 3.11 (set PYTHON=...)"'
@@ -51,6 +51,11 @@ format: install
 ## Re-export schema/schema.graphql after changing the GraphQL layer.
 schema: install
 	$(BIN)/hibernia export-schema --output schema/schema.graphql
+
+## Rebuild the playground's third-party files (app/web/static/vendor/) from web/package-lock.json, byte for
+## byte. Needs Node.js and npm; the result is committed, so serving never does.
+web-vendor:
+	cd web && npm ci --ignore-scripts --no-audit --no-fund && node vendor.mjs
 
 ## Re-pin requirements.lock from pyproject.toml's ranges.
 lock:

@@ -192,6 +192,11 @@ class Query:
         statuses = await info.context.live_status.observe_group(environment, apps)
         return [AppEnvironmentStatus.from_live(s) for s in statuses]
 
+    @strawberry.field(description="Every team that owns an app (one the caller may see), by name.")
+    async def teams(self, info: Info) -> list[str]:
+        async with info.context.read_session() as session:
+            return await ListingService(session).teams(info.context.principal.environments)
+
     @strawberry.field(description="Every registered cluster, by name.")
     async def clusters(self, info: Info) -> list[Cluster]:
         async with info.context.read_session() as session:

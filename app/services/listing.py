@@ -71,6 +71,9 @@ class ListingService:
         request = _typed_request(request, APP_ENVIRONMENT_ORDER_COLUMNS[order])
         return await self.repository.app_environments_page(validate_filter(filter_), order, direction, request)
 
+    async def teams(self, scope: frozenset[str] | None) -> list[str]:
+        return await self.repository.teams(scope)
+
     async def status_counts(self, filter_: ListFilter) -> dict[AppStatus, int]:
         """How many app environments have each status (zero included), under the filter less its statuses."""
         return await self.repository.app_environments_status_counts(validate_filter(filter_))

@@ -9,6 +9,7 @@ from app.domain.status import AppStatus
 from tests.conftest import ClientFactory
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.graphql import GraphQLClient
+from tests.schema.catalog_helpers import create_catalog
 from tests.schema.test_query_budget import _seed
 from tests.test_access import _tokens
 
@@ -156,3 +157,18 @@ async def test_one_app_environment_outside_the_tokens_environments_is_absent(
     outside = await production.query(APP_ENVIRONMENT, {"app": "app-001", "environment": "prod"})
 
     assert inside["appEnvironment"] is not None and outside["appEnvironment"] is None
+
+
+async def test_teams_are_listed_once_each_within_the_tokens_environments(
+    graphql: GraphQLClient, database: DatabaseUnderTest, client_with: ClientFactory
+) -> None:
+    await create_catalog(
+        graphql,
+        environments={"dev": "ns-dev", "prod": "ns-prod"},
+        apps={"web": ("shop", ["dev"]), "api": ("shop", ["prod"]), "jobs": ("data", ["prod"]), "idle": ("ops", [])},
+    )
+    production = await client_with(env=RunMode.PRODUCTION)
+    production.token = (await _tokens(database))["viewer-dev"]
+
+    assert (await graphql.query("{ teams }"))["teams"] == ["data", "ops", "shop"]
+    assert (await production.query("{ teams }"))["teams"] == ["shop"]

@@ -110,6 +110,15 @@ class ListingRepository:
         query = select(func.count()).select_from(self._apps_query(filter_).subquery())
         return int(await self.session.scalar(query) or 0)
 
+    async def teams(self, scope: frozenset[str] | None) -> list[str]:
+        """Every team owning an app, by name; within `scope`, those with an app attached to one of its environments."""
+        query = select(App.team).distinct().order_by(App.team)
+        if scope is not None:
+            query = query.where(
+                exists().where(AppEnvironment.app_id == App.id, *_attachment_conditions(ListFilter(scope=scope)))
+            )
+        return list(await self.session.scalars(query))
+
     # -- app environments ---------------------------------------------------------------------------
 
     def _app_environments_query(self, filter_: ListFilter) -> Select[Any]:
