@@ -12,9 +12,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
-from strawberry.http.ides import get_graphql_ide_html
 
 from app.cluster.registry import ClusterRegistry
 from app.config import Settings, get_settings
@@ -27,6 +26,7 @@ from app.request_context import new_request_id
 from app.services.container import Services, build_services
 from app.services.refresher import StatusRefresher
 from app.services.tokens import TokenService
+from app.web import SecurityHeadersMiddleware, playground_page, web_routes
 from schema.context import Context
 from schema.http import GraphQLHttp
 from schema.schema import schema
@@ -68,7 +68,7 @@ def graphql_endpoint(runtime: Runtime) -> GraphQLHttp:
         )
 
     async def playground(_request: Request) -> Response:
-        return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
+        return playground_page()  # GraphiQL from the package's own files, not a CDN
 
     settings = runtime.settings
     return GraphQLHttp(
@@ -196,6 +196,7 @@ def create_app(
             Route("/metrics", metrics_endpoint(metrics)),
             Route("/graphql", graphql_endpoint(runtime)),
             WebSocketRoute("/graphql", graphql_websocket(runtime)),
+            *web_routes(),
         ],
         lifespan=lifespan,
     )
@@ -207,4 +208,5 @@ def create_app(
         AuthenticationMiddleware, authenticate=runtime.authenticate, production=settings.is_production, guarded=guarded
     )
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app

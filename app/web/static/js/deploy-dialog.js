@@ -1,0 +1,92 @@
+// The deploy dialog. Before anything is sent it says which targets are hibernated — since when,
+// by whom — and offers "Wake and deploy", "Skip hibernated apps" (several targets) or "Cancel".
+import { h } from "./dom.js";
+import { HIBERNATED, statusWord } from "./status.js";
+import { exact } from "./time.js";
+
+const POLICIES = { deploy: "REFUSE", wake: "WAKE", skip: "SKIP" };
+
+function hibernatedSince(target) {
+  const since = target.hibernation?.since ?? target.statusSince;
+  const by = target.hibernation?.actor;
+  const word = statusWord(target.status).toLowerCase();
+  return `${target.app.name} on ${target.environment.name} is ${word} since ${exact(since)}${by ? ` by ${by}` : ""}.`;
+}
+
+function describeTargets(targets) {
+  if (targets.length === 1) return `${targets[0].app.name} on ${targets[0].environment.name}`;
+  const environments = new Set(targets.map((t) => t.environment.name));
+  return `${targets.length} apps on ${[...environments].join(", ")}`;
+}
+
+/**
+ * Opens the dialog for `targets` (overview rows). `perform(image, policy)` sends the deploy and
+ * resolves to the payload errors to show in the dialog (empty: done, the dialog closes).
+ */
+export function openDeployDialog({ targets, checkEnabled, perform, lastImage }) {
+  const dialog = document.getElementById("deploy-dialog");
+  const form = dialog.querySelector("form");
+  const hibernated = targets.filter((target) => HIBERNATED.has(target.status));
+  const warn = checkEnabled && hibernated.length > 0;
+  const button = (value) => form.querySelector(`button[value="${value}"]`);
+
+  dialog.querySelector("#deploy-title").textContent = `Deploy to ${describeTargets(targets)}`;
+  dialog.querySelector(".targets").textContent =
+    targets.length > 1 ? targets.map((t) => `${t.app.name} on ${t.environment.name}`).join(", ") : "";
+  const warning = dialog.querySelector(".hibernated-warning");
+  warning.hidden = !warn;
+  if (warn) {
+    const single = targets.length === 1;
+    dialog.querySelector(".warning-text").textContent = single
+      ? `${hibernatedSince(hibernated[0])} A deploy now would be refused: wake it and deploy, or cancel.`
+      : `${hibernated.length} of ${targets.length} selected apps are hibernated. Wake them and deploy to all, ` +
+        "skip the hibernated apps, or cancel.";
+    dialog
+      .querySelector(".hibernated-list")
+      .replaceChildren(...(single ? [] : hibernated.map((target) => h("li", {}, hibernatedSince(target)))));
+  }
+  dialog.querySelector(".check-off").hidden = checkEnabled || hibernated.length === 0;
+  button("deploy").hidden = warn;
+  button("wake").hidden = !warn;
+  button("skip").hidden = !(warn && targets.length > 1);
+  const error = dialog.querySelector(".dialog-error");
+  error.hidden = true;
+  form.elements.image.value = lastImage ?? "";
+
+  const close = () => {
+    form.removeEventListener("submit", onSubmit);
+    button("cancel").removeEventListener("click", close);
+    if (dialog.open) dialog.close();
+  };
+  async function onSubmit(event) {
+    event.preventDefault();
+    const image = form.elements.image.value.trim();
+    if (!image) return;
+    const choice = event.submitter?.value ?? (warn ? "wake" : "deploy");
+    for (const b of form.querySelectorAll("button")) b.disabled = true;
+    try {
+      const errors = await perform(image, POLICIES[choice]);
+      if (errors.length === 0) {
+        close();
+        return;
+      }
+      error.textContent = errors.map((e) => e.message).join(" ");
+      error.hidden = false;
+      if (errors.some((e) => e.code === "APP_HIBERNATED")) {
+        // It was hibernated after the page last looked: offer the wake now.
+        button("deploy").hidden = true;
+        button("wake").hidden = false;
+      }
+    } catch (failure) {
+      error.textContent = failure.message;
+      error.hidden = false;
+    } finally {
+      for (const b of form.querySelectorAll("button")) b.disabled = false;
+    }
+  }
+  form.addEventListener("submit", onSubmit);
+  button("cancel").addEventListener("click", close);
+  dialog.addEventListener("close", close, { once: true });
+  dialog.showModal();
+  form.elements.image.focus();
+}

@@ -1,0 +1,34 @@
+// The overview's filter lives in the URL (?search=&environment=&team=&status=&after=), so a view is
+// shareable and reload and the back button work.
+
+export function filterFromUrl(url = new URL(window.location.href)) {
+  const params = url.searchParams;
+  return {
+    search: params.get("search") ?? "",
+    environments: params.getAll("environment"),
+    teams: params.getAll("team"),
+    statuses: params.getAll("status"),
+    after: params.get("after"),
+  };
+}
+
+export function urlForFilter(filter) {
+  const params = new URLSearchParams();
+  if (filter.search) params.set("search", filter.search);
+  for (const environment of filter.environments) params.append("environment", environment);
+  for (const team of filter.teams) params.append("team", team);
+  for (const status of filter.statuses) params.append("status", status);
+  if (filter.after) params.set("after", filter.after);
+  const query = params.toString();
+  return query ? `/?${query}` : "/";
+}
+
+/** The API's AppFilter: only the parts that are set. */
+export function apiFilter(filter) {
+  const result = {};
+  if (filter.search) result.search = filter.search;
+  if (filter.environments.length) result.environments = filter.environments;
+  if (filter.teams.length) result.teams = filter.teams;
+  if (filter.statuses.length) result.statuses = filter.statuses;
+  return result;
+}

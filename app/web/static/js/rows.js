@@ -1,0 +1,93 @@
+// The overview's table body, updated in place by key (app, environment): a refresh changes only
+// the rows whose data changed, and keeps the keyboard focus where it was.
+import { h } from "./dom.js";
+import { actionsFor, badge, mayOperate } from "./status.js";
+import { timeElement } from "./time.js";
+
+export function rowKey(app, environment) {
+  return JSON.stringify([app, environment]);
+}
+
+export function appEnvironmentUrl(app, environment) {
+  return `/apps/${encodeURIComponent(app)}/${encodeURIComponent(environment)}`;
+}
+
+function cell(label, ...children) {
+  return h("td", { "data-label": label }, ...children);
+}
+
+function buildCells(node, { viewer, selected, onAction, onSelect }) {
+  const app = node.app.name;
+  const environment = node.environment.name;
+  const key = rowKey(app, environment);
+  const operable = mayOperate(viewer, environment);
+  const checkbox = operable
+    ? h("input", {
+        type: "checkbox",
+        "aria-label": `Select ${app} on ${environment}`,
+        "data-focus-key": "select",
+        checked: selected.has(key),
+        onchange: (event) => onSelect(node, event.target.checked),
+      })
+    : null;
+  const buttons = operable
+    ? actionsFor(node.status).map((action) =>
+        h("button", { type: "button", "data-focus-key": action, onclick: () => onAction(action, [node]) }, action),
+      )
+    : [];
+  return [
+    h("td", { class: "select-column" }, checkbox),
+    cell("App", h("a", { href: appEnvironmentUrl(app, environment), "data-route": true, "data-focus-key": "link" }, app)),
+    cell("Team", node.app.team),
+    cell("Environment", environment),
+    cell("Status", badge(node.status)),
+    cell("Reason", node.statusReason),
+    cell("Since", timeElement(node.statusSince)),
+    cell("Observed", timeElement(node.statusObservedAt)),
+    cell("Actions", h("div", { class: "row-actions" }, buttons)),
+  ];
+}
+
+function signature(node, selected, viewer) {
+  const key = rowKey(node.app.name, node.environment.name);
+  return JSON.stringify([node, selected.has(key), viewer?.role, viewer?.environments]);
+}
+
+function updateRow(row, node, options) {
+  const next = signature(node, options.selected, options.viewer);
+  if (row.dataset.signature === next) {
+    // Relative times still move on.
+    for (const time of row.querySelectorAll("time")) time.replaceWith(timeElement(time.dateTime));
+    return;
+  }
+  const focused = row.contains(document.activeElement) ? document.activeElement.dataset.focusKey : null;
+  row.dataset.signature = next;
+  row.dataset.status = node.status;
+  row.replaceChildren(...buildCells(node, options));
+  if (focused) row.querySelector(`[data-focus-key="${focused}"]`)?.focus();
+}
+
+/** Makes `tbody` show `nodes` in order, reusing the rows it has. */
+export function renderRows(tbody, nodes, options) {
+  const existing = new Map([...tbody.rows].map((row) => [row.dataset.key, row]));
+  nodes.forEach((node, index) => {
+    const key = rowKey(node.app.name, node.environment.name);
+    let row = existing.get(key);
+    existing.delete(key);
+    if (!row) {
+      row = h("tr", { dataset: { key, app: node.app.name, environment: node.environment.name } });
+    }
+    updateRow(row, node, options);
+    if (tbody.rows[index] !== row) tbody.insertBefore(row, tbody.rows[index] ?? null);
+  });
+  for (const row of existing.values()) row.remove();
+}
+
+/** Shows a pushed status change on its row at once (the refresh that follows brings the rest). */
+export function patchRow(tbody, change) {
+  const node = change.appEnvironment;
+  const row = [...tbody.rows].find((r) => r.dataset.key === rowKey(node.app.name, node.environment.name));
+  if (!row) return;
+  row.dataset.status = change.toStatus;
+  row.querySelector(".badge")?.replaceWith(badge(change.toStatus));
+}
