@@ -23,7 +23,11 @@ pytest_plugins = ["tests.fixtures.cluster_clients"]
 BACKENDS = ["sqlite", "postgres"]
 _postgres_tests_passed = 0
 # Suites `.ci/run` requires: a run where one was silently skipped must not pass.
-REQUIRED_SUITES = {"http_audit": "HIBERNIA_REQUIRE_AUDIT", "kubectl": "HIBERNIA_REQUIRE_KUBECTL"}
+REQUIRED_SUITES = {
+    "http_audit": "HIBERNIA_REQUIRE_AUDIT",
+    "kubectl": "HIBERNIA_REQUIRE_KUBECTL",
+    "browser": "HIBERNIA_REQUIRE_BROWSER",
+}
 _suites_passed: dict[str, int] = dict.fromkeys(REQUIRED_SUITES, 0)
 
 
@@ -176,6 +180,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "postgres" in callspec.id.split("-"):
             item.add_marker(pytest.mark.postgres)
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
