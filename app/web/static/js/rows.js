@@ -64,7 +64,15 @@ function updateRow(row, node, options) {
   row.dataset.signature = next;
   row.dataset.status = node.status;
   row.replaceChildren(...buildCells(node, options));
-  if (focused) row.querySelector(`[data-focus-key="${focused}"]`)?.focus();
+  if (focused) {
+    // The same control, or its counterpart once the status changed (Hibernate ⇄ Wake), or the first.
+    const counterpart = { Hibernate: "Wake", Wake: "Hibernate" }[focused];
+    const again =
+      row.querySelector(`[data-focus-key="${focused}"]`) ??
+      row.querySelector(`[data-focus-key="${counterpart}"]`) ??
+      row.querySelector("[data-focus-key]");
+    again?.focus();
+  }
 }
 
 /** Makes `tbody` show `nodes` in order, reusing the rows it has. */

@@ -1,0 +1,50 @@
+"""The overview with the keyboard only: filter, act on a row, open and leave the deploy dialog."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.async_api import expect
+
+from app.simulator import SimulatedCluster
+from tests.web.seeding import seed
+from tests.web.servers import ServerProcess
+
+
+async def _tab_to(page: Any, description: str, matches: str, limit: int = 60) -> None:
+    for _ in range(limit):
+        await page.keyboard.press("Tab")
+        if await page.evaluate(matches):
+            return
+    raise AssertionError(f"Tab never reached {description}")
+
+
+async def test_filter_and_act_with_the_keyboard_only(
+    page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
+) -> None:
+    await seed(dashboard_server.graphql, simulator, hibernated=[])
+    await page.goto("/")
+    table = page.get_by_role("table", name="App environments")
+    await expect(table.locator("tbody tr")).to_have_count(5)
+
+    await _tab_to(page, "the name filter", "document.activeElement.id === 'filter-search'")
+    await page.keyboard.type("jobs")
+    await expect(table.locator("tbody tr")).to_have_count(1)
+
+    await _tab_to(page, "the row's Hibernate button", "document.activeElement.textContent === 'Hibernate'")
+    await page.keyboard.press("Enter")
+    row = table.locator('tr[data-app="jobs"]')
+    await expect(row.locator(".badge")).to_have_attribute("data-status", "HIBERNATING")
+    # The row was redrawn; the focus stays in it, on the control that undoes what was done.
+    assert await page.evaluate("document.activeElement.textContent") == "Wake"
+
+    await page.keyboard.press("Shift+Tab")
+    assert await page.evaluate("document.activeElement.textContent") == "Deploy"
+    await page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Deploy to jobs on dev")
+    await expect(dialog).to_be_visible()
+    await expect(dialog.get_by_label("Image")).to_be_focused()
+    await expect(dialog.get_by_role("alert")).to_contain_text("jobs on dev is hibernating since")
+    await page.keyboard.press("Escape")
+    await expect(dialog).to_be_hidden()
+    assert await page.evaluate("document.activeElement.textContent") == "Deploy"

@@ -1,0 +1,48 @@
+"""Pushed status changes over WebSocket (graphql-transport-ws), where the server has them.
+
+Skipped only while the schema has no `Subscription.statusChanges` (the watch work adds it); until
+then the page polls, which tests/web/test_overview.py covers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from app.simulator import SimulatedCluster
+from tests.web.seeding import NAMESPACES, seed
+from tests.web.servers import ServerProcess
+from tests.web.test_documents import PENDING_SUBSCRIPTION
+
+pytestmark = pytest.mark.skipif(
+    PENDING_SUBSCRIPTION, reason="the schema has no Subscription.statusChanges yet; the page polls instead"
+)
+
+
+async def test_a_change_is_pushed_to_the_page_without_polling(
+    page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
+) -> None:
+    await seed(dashboard_server.graphql, simulator, hibernated=[])
+    sockets: list[Any] = []
+    page.on("websocket", sockets.append)
+    await page.goto("/")
+    await expect(page.get_by_text("changes are pushed as they happen")).to_be_visible()
+    await expect(page.get_by_role("checkbox", name="Hibernating 0")).to_be_visible()
+    posts_before = page.watch.graphql_posts()
+    await asyncio.sleep(6)  # longer than a poll interval
+    assert page.watch.graphql_posts() == posts_before, "no polling while changes are pushed"
+
+    simulator.patch(
+        "Deployment",
+        NAMESPACES["prod"],
+        "api",
+        {"spec": {"replicas": 0}, "metadata": {"annotations": {"hibernator.devtron.ai/replicas": "2"}}},
+    )
+
+    row = page.get_by_role("table", name="App environments").locator('tr[data-app="api"][data-environment="prod"]')
+    await expect(row.locator(".badge")).to_have_attribute("data-status", "HIBERNATING", timeout=5_000)
+    await expect(page.get_by_role("checkbox", name="Hibernating 1")).to_be_visible()
+    assert len(sockets) == 1 and sockets[0].url.endswith("/graphql")
