@@ -29,6 +29,11 @@ class Sizes:
     throughput_seconds: float = 5.0
     throughput_warmup_seconds: float = 1.0
     throughput_concurrency: int = 8
+    # 5. Dashboard: apps x environments in the database; cold page loads in a fresh browser context each.
+    dashboard_apps: int = 1_000
+    dashboard_environments: int = 3
+    dashboard_warmup: int = 2
+    dashboard_loads: int = 15
 
 
 FULL = Sizes()
@@ -46,4 +51,7 @@ SMOKE = Sizes(
     throughput_seconds=1.0,
     throughput_warmup_seconds=0.3,
     throughput_concurrency=4,
+    dashboard_apps=40,
+    dashboard_warmup=1,
+    dashboard_loads=2,
 )

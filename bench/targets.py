@@ -14,6 +14,8 @@ LIVE_STATEMENTS_CONSTANT = "live_page.sql_statements_constant"
 LIVE_OVER_FLOOR = "live_page.hibernia_over_floor"
 FILTERED_OVER_RAW = "filtered_list.graphql_over_raw_sql"
 BULK_OVER_SINGLE = "bulk_deploy.many_over_one"
+DASHBOARD_FIRST_ROWS = "dashboard.first_rows_seconds"
+DASHBOARD_GRAPHQL_REQUESTS = "dashboard.graphql_requests"
 
 
 @dataclass(frozen=True, slots=True)

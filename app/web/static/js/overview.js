@@ -2,13 +2,13 @@
 // page, kept current (pushed changes or polling), with actions on rows and on a selection.
 import { request } from "./graphql.js";
 import { h, fromTemplate, announce } from "./dom.js";
-import { apiFilter, filterFromUrl, urlForFilter } from "./filters.js";
+import { filterFromUrl, urlForFilter } from "./filters.js";
+import { overviewVariables, takeFirstPage } from "./first-page.js";
 import { runAction } from "./actions.js";
 import { watch } from "./live.js";
 import { patchRow, renderRows, rowKey } from "./rows.js";
 import { STATUSES, actionsFor, badge, mayOperate } from "./status.js";
 
-const PAGE_SIZE = 100;
 const NUMBER = new Intl.NumberFormat();
 
 function fillSelect(select, names, chosen) {
@@ -107,12 +107,8 @@ export async function showOverview(main, context) {
   async function load() {
     const mine = ++generation;
     const withContext = !context.loaded;
-    const data = await request("overview", {
-      first: PAGE_SIZE,
-      after: filter.after,
-      filter: apiFilter(filter),
-      withContext,
-    });
+    const variables = overviewVariables(filter, withContext);
+    const data = await (takeFirstPage(variables) ?? request("overview", variables));
     if (mine !== generation) return; // a newer filter's answer wins
     if (withContext) context.set(data);
     if (!form.elements.environment.options[1]) {
