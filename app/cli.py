@@ -21,7 +21,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hibernia", description="Hibernation-aware GraphQL API for Kubernetes apps.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="Migrate the database and serve the API and playground at /graphql.")
+    serve = commands.add_parser("serve", help="Migrate the database; serve the dashboard at / and the API at /graphql.")
     serve.add_argument("--host", default="127.0.0.1", help="Interface to listen on (default 127.0.0.1).")
     serve.add_argument("--port", type=int, default=8000, help="Port to listen on (default 8000).")
     serve.add_argument("--demo", action="store_true", help="Seed demo environments and apps.")
@@ -136,7 +136,7 @@ def _serve(host: str, port: int, demo: bool, migrate: bool) -> None:
         from app.demo import start_demo
 
         on_startup = start_demo
-    print(f"Hibernia playground: http://{host}:{port}/graphql", flush=True)
+    print(f"Hibernia dashboard: http://{host}:{port}/  (GraphQL playground: /graphql)", flush=True)
     # log_config=None: uvicorn logs through the handler configure_logging installed (JSON in production).
     # On SIGTERM uvicorn stops accepting, lets requests under way finish (their operations record and
     # free their leases), then the lifespan ends: the heartbeat stops and the server's row goes.

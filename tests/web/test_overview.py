@@ -148,7 +148,7 @@ async def test_bulk_deploy_can_skip_hibernated_apps(
     await page.get_by_role("button", name="Deploy selected").click()
 
     dialog = page.get_by_role("dialog", name="Deploy to 3 apps on dev")
-    await expect(dialog.get_by_role("alert")).to_contain_text("1 of 3 selected apps are hibernated")
+    await expect(dialog.get_by_role("alert")).to_contain_text("1 of 3 selected apps is hibernated")
     await expect(dialog.get_by_role("alert")).to_contain_text("api on dev is hibernating since")
     await dialog.get_by_label("Image").fill("release:7")
     await dialog.get_by_role("button", name="Skip hibernated apps").click()

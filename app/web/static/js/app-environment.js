@@ -20,6 +20,11 @@ const CAUSES = {
 
 const row = (...cells) => h("tr", {}, cells.map((content) => h("td", {}, content ?? "—")));
 
+/** The rows, or one row saying there are none. */
+function rowsOrNone(rows, columns, none) {
+  return rows.length ? rows : [h("tr", {}, h("td", { colspan: columns, class: "none" }, none))];
+}
+
 function deploymentRow(d) {
   return row(timeElement(d.startedAt), h("code", {}, d.image), OUTCOMES[d.outcome] ?? d.outcome, d.actor, POLICIES[d.onHibernated], d.reason);
 }
@@ -108,7 +113,9 @@ export async function showAppEnvironment(main, context, app, environment) {
     view.querySelector(".actions").replaceChildren(...buttons);
 
     view.querySelector(".live-reason").textContent = `Read from the cluster ${new Date(liveStatus.observedAt).toLocaleTimeString()}: ${statusWord(liveStatus.status)}.`;
-    view.querySelector("table.workloads tbody").replaceChildren(...liveStatus.workloads.map(workloadRow));
+    view
+      .querySelector("table.workloads tbody")
+      .replaceChildren(...rowsOrNone(liveStatus.workloads.map(workloadRow), 7, "No workloads of this release in the cluster."));
 
     const record = node.hibernation;
     view.querySelector(".hibernation-summary").textContent = record
@@ -128,7 +135,9 @@ export async function showAppEnvironment(main, context, app, environment) {
     );
 
     const deployments = view.querySelector("table.deployments tbody");
-    deployments.replaceChildren(...node.deployments.edges.map((edge) => deploymentRow(edge.node)));
+    deployments.replaceChildren(
+      ...rowsOrNone(node.deployments.edges.map((edge) => deploymentRow(edge.node)), 6, "No deploys through Hibernia yet."),
+    );
     pager(view, ".more-deployments", deployments, node.deployments, "more-deployments", "deployments", deploymentRow, node.id);
     const transitions = view.querySelector("table.transitions tbody");
     transitions.replaceChildren(...node.transitions.edges.map((edge) => transitionRow(edge.node)));

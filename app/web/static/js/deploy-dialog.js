@@ -39,8 +39,8 @@ export function openDeployDialog({ targets, checkEnabled, perform, lastImage }) 
     const single = targets.length === 1;
     dialog.querySelector(".warning-text").textContent = single
       ? `${hibernatedSince(hibernated[0])} A deploy now would be refused: wake it and deploy, or cancel.`
-      : `${hibernated.length} of ${targets.length} selected apps are hibernated. Wake them and deploy to all, ` +
-        "skip the hibernated apps, or cancel.";
+      : `${hibernated.length} of ${targets.length} selected apps ${hibernated.length === 1 ? "is" : "are"} ` +
+        "hibernated. Wake them and deploy to all, skip the hibernated apps, or cancel.";
     dialog
       .querySelector(".hibernated-list")
       .replaceChildren(...(single ? [] : hibernated.map((target) => h("li", {}, hibernatedSince(target)))));

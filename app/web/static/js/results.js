@@ -13,7 +13,7 @@ export function showResults(section, title, results) {
       const details = result.errors.length
         ? result.errors.map((error) => error.message).join(" ")
         : result.status
-          ? `now ${statusWord(result.status.status).toLowerCase()}: ${result.status.reason}`
+          ? `Now ${statusWord(result.status.status).toLowerCase()}: ${result.status.reason}`
           : "";
       return h(
         "li",
