@@ -172,3 +172,20 @@ async def test_teams_are_listed_once_each_within_the_tokens_environments(
 
     assert (await graphql.query("{ teams }"))["teams"] == ["data", "ops", "shop"]
     assert (await production.query("{ teams }"))["teams"] == ["shop"]
+
+
+@pytest.mark.parametrize(("with_context", "statements"), [(True, 5), (False, 3)])
+async def test_the_dashboards_own_overview_document_costs_constant_statements(
+    graphql: GraphQLClient, database: DatabaseUnderTest, with_context: bool, statements: int
+) -> None:
+    from app.web.pages import STATIC
+
+    document = (STATIC / "graphql" / "overview.graphql").read_text()
+    await _seed(database, apps=120)
+
+    with database.counter.counting() as sql:
+        data = await graphql.query(document, {"first": 100, "filter": {}, "withContext": with_context})
+
+    assert len(data["appEnvironments"]["edges"]) == 100
+    # Rows, counts and the rows' hibernation records; the first load adds environments and teams.
+    assert len(sql) == statements, sql

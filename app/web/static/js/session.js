@@ -16,13 +16,22 @@ export function signOut() {
   sessionStorage.removeItem(KEY);
 }
 
+function parsed() {
+  // The first request may be answered before the body is parsed (first-page.js runs early).
+  if (document.readyState !== "loading") return Promise.resolve();
+  return new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
+}
+
 /** Shows the token dialog (with why it is shown) and resolves once a token is stored. */
-export function askForToken(reason) {
+export async function askForToken(reason) {
+  await parsed();
   const dialog = document.getElementById("token-dialog");
   const form = dialog.querySelector("form");
   const input = form.elements.token;
   dialog.querySelector(".reason").textContent = reason;
   input.value = "";
+  // Nothing on the page works without a token: Escape does not dismiss the question.
+  dialog.oncancel = (event) => event.preventDefault();
   return new Promise((resolve) => {
     form.addEventListener(
       "submit",
