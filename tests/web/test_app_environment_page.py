@@ -60,3 +60,21 @@ async def test_an_unknown_app_environment_says_so(page: Any, dashboard_server: S
     await page.goto("/apps/nothing/nowhere")
 
     await expect(page.get_by_role("alert")).to_contain_text("There is no app nothing on environment nowhere")
+
+
+async def test_the_overview_reached_from_an_app_page_has_its_filter_choices(
+    page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
+) -> None:
+    await seed(dashboard_server.graphql, simulator, hibernated=[])
+    await page.goto("/apps/web/prod")
+    await expect(page.get_by_role("heading", name="web on prod", level=1)).to_be_visible()
+
+    await page.get_by_role("link", name="← All app environments").click()
+
+    await expect(page.get_by_role("table", name="App environments").locator("tbody tr")).to_have_count(5)
+    await expect(page.get_by_label("Environment", exact=True).locator("option")).to_have_text(
+        ["All environments", "dev", "prod"]
+    )
+    await expect(page.get_by_label("Team", exact=True).locator("option")).to_have_text(
+        ["All teams", "data", "payments", "storefront"]
+    )

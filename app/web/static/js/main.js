@@ -14,12 +14,16 @@ const context = {
   serverConfig: null,
   environments: [],
   teams: [],
+  listed: false, // environments and teams come with the overview's first load only
   /** Takes the viewer and server facts from a response that asked for them ($withContext). */
   set(data) {
     this.viewer = data.viewer;
     this.serverConfig = data.serverConfig;
-    if (data.environments) this.environments = data.environments;
-    if (data.teams) this.teams = data.teams;
+    if (data.environments) {
+      this.environments = data.environments;
+      this.teams = data.teams;
+      this.listed = true;
+    }
     this.loaded = true;
     showWho();
   },

@@ -106,7 +106,7 @@ export async function showOverview(main, context) {
 
   async function load() {
     const mine = ++generation;
-    const withContext = !context.loaded;
+    const withContext = !context.listed;
     const variables = overviewVariables(filter, withContext);
     const data = await (takeFirstPage(variables) ?? request("overview", variables));
     if (mine !== generation) return; // a newer filter's answer wins
@@ -118,11 +118,31 @@ export async function showOverview(main, context) {
     render(data);
   }
 
+  const failure = view.querySelector(".failure");
+  function showFailure(error) {
+    failure.textContent = `Could not read the app environments: ${error.message} The page tries again shortly.`;
+    failure.hidden = false;
+  }
+
+  /** Reads the page again; a failure is shown (and cleared by the next success), never thrown. */
+  async function reload() {
+    try {
+      await load();
+      failure.hidden = true;
+      return true;
+    } catch (error) {
+      showFailure(error);
+      return false;
+    }
+  }
+
   function changeFilter(change, { replace = false } = {}) {
     filter = { ...filter, ...change, after: change.after ?? null };
     selected.clear();
     history[replace ? "replaceState" : "pushState"]({}, "", urlForFilter(filter));
-    load().then(() => announce(view.querySelector(".page-summary").textContent || "No app environment matches."));
+    reload().then((ok) => {
+      if (ok) announce(view.querySelector(".page-summary").textContent || "No app environment matches.");
+    });
     restartLive();
   }
 
@@ -132,7 +152,7 @@ export async function showOverview(main, context) {
       resultsSection: results,
       onDone: async () => {
         selected.clear();
-        await load();
+        await reload();
       },
     });
   }
@@ -146,7 +166,7 @@ export async function showOverview(main, context) {
         patchRow(tbody, change);
         scheduleRefresh();
       },
-      refresh: () => load().catch(() => {}),
+      refresh: reload,
       onModeChange: (mode) => {
         view.querySelector(".live-mode").textContent =
           mode === "subscription" ? "Live: changes are pushed as they happen." : "Live: refreshed every few seconds.";
@@ -157,7 +177,7 @@ export async function showOverview(main, context) {
   let refreshTimer = null;
   function scheduleRefresh() {
     clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(() => load().catch(() => {}), 300);
+    refreshTimer = setTimeout(reload, 300);
   }
 
   let searchTimer = null;
@@ -181,8 +201,9 @@ export async function showOverview(main, context) {
   });
   view.querySelector(".next-page").addEventListener("click", (event) => {
     filter = { ...filter, after: event.target.dataset.cursor };
+    selected.clear(); // a selection is of rows on screen
     history.pushState({}, "", urlForFilter(filter));
-    load().then(() => view.querySelector("table").focus?.());
+    reload().then(() => announce(view.querySelector(".page-summary").textContent));
   });
   view.querySelector(".first-page").addEventListener("click", () => changeFilter({}));
   view.querySelector(".select-page").addEventListener("change", (event) => {
