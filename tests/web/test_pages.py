@@ -55,6 +55,9 @@ async def test_static_files_are_served_with_their_types(graphql: GraphQLClient) 
     missing = await graphql.http.get("/static/js/nothing.js")
 
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    assert script.headers["cache-control"] == "no-cache", "revalidated, so an upgrade never mixes releases"
+    unchanged = await graphql.http.get("/static/js/main.js", headers={"if-none-match": script.headers["etag"]})
+    assert unchanged.status_code == 304
     assert document.status_code == 200 and "query Overview" in document.text
     assert missing.status_code == 404
 
