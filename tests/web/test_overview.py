@@ -203,3 +203,40 @@ async def test_a_change_in_the_cluster_appears_without_a_reload(
     badge = _row(page, "api", "prod").locator(".badge")
     await expect(badge).to_have_attribute("data-status", "HIBERNATING", timeout=LIVE_TIMEOUT_MS)
     await expect(page.get_by_role("checkbox", name="Hibernating 1")).to_be_visible()
+
+
+async def test_bulk_hibernate_and_wake_ask_first(
+    page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
+) -> None:
+    await seed(dashboard_server.graphql, simulator, hibernated=[])
+    await page.goto("/")
+    for app in ("api", "web"):
+        await page.get_by_role("checkbox", name=f"Select {app} on prod").check()
+
+    await page.get_by_role("button", name="Hibernate selected").click()
+    question = page.get_by_role("dialog", name="Hibernate 2 apps?")
+    await expect(question).to_contain_text("api on prod")
+    await expect(question.get_by_role("button", name="Cancel")).to_be_focused()
+    await question.get_by_role("button", name="Cancel").click()
+    await expect(question).to_be_hidden()
+    assert replicas(simulator, NAMESPACES["prod"], "api") == 2, "nothing is sent before the answer"
+
+    await page.get_by_role("button", name="Hibernate selected").click()
+    await question.get_by_role("button", name="Hibernate 2 apps").click()
+
+    results = page.get_by_role("region", name="Results")
+    await expect(results.locator('li[data-outcome="APPLIED"]')).to_have_count(2)
+    for app in ("api", "web"):
+        await expect(_row(page, app, "prod").locator(".badge")).to_have_attribute("data-status", "HIBERNATING")
+        assert replicas(simulator, NAMESPACES["prod"], app) == 0
+
+    for app in ("api", "web"):
+        await page.get_by_role("checkbox", name=f"Select {app} on prod").check()
+    await page.get_by_role("button", name="Wake selected").click()
+    await page.get_by_role("dialog", name="Wake 2 apps?").get_by_role("button", name="Wake 2 apps").click()
+
+    await expect(results.locator('li[data-outcome="APPLIED"]')).to_have_count(2)
+    for app in ("api", "web"):
+        badge = _row(page, app, "prod").locator(".badge")
+        await expect(badge).to_have_attribute("data-status", "HEALTHY", timeout=LIVE_TIMEOUT_MS)
+        assert replicas(simulator, NAMESPACES["prod"], app) == 2

@@ -1,6 +1,7 @@
 // Deploy, hibernate and wake, for one row or a selection: single mutations for one app, the bulk
 // mutations (one per environment) for several; every app's outcome goes to the Results region.
 import { request } from "./graphql.js";
+import { confirmAction } from "./confirm-dialog.js";
 import { openDeployDialog } from "./deploy-dialog.js";
 import { showResults } from "./results.js";
 
@@ -11,6 +12,12 @@ const BULK = {
   Wake: ["unhibernate-many", "unhibernateMany"],
 };
 let lastImage = "";
+
+// What a person is asked before hibernating or waking several apps at once.
+const CONFIRMATIONS = {
+  Hibernate: "Each is scaled to 0; its replicas are recorded, so a wake restores them.",
+  Wake: "Each gets back the replicas recorded when it was hibernated.",
+};
 
 function byEnvironment(targets) {
   const groups = new Map();
@@ -49,6 +56,16 @@ async function send(action, targets, extra) {
 export async function runAction(action, targets, { serverConfig, resultsSection, onDone }) {
   const title = `${action}: ${targets.length === 1 ? "1 app" : `${targets.length} apps`}`;
   if (action !== "Deploy") {
+    if (targets.length > 1) {
+      const label = `${action} ${targets.length} apps`;
+      const confirmed = await confirmAction({
+        title: `${label}?`,
+        text: CONFIRMATIONS[action],
+        items: targets.map((t) => `${t.app.name} on ${t.environment.name}`),
+        confirmLabel: label,
+      });
+      if (!confirmed) return;
+    }
     try {
       showResults(resultsSection, title, await send(action, targets, {}));
     } catch (failure) {
