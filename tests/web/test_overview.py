@@ -76,6 +76,7 @@ async def test_rows_offer_the_actions_that_make_sense(
     running, hibernated = _row(page, "web", "dev"), _row(page, "web", "prod")
     await expect(running.get_by_role("button")).to_have_text(["Deploy", "Hibernate"])
     await expect(hibernated.get_by_role("button")).to_have_text(["Deploy", "Wake"])
+    await expect(hibernated.get_by_role("button", name="Wake")).to_have_accessible_description("web on prod")
     await expect(page.get_by_role("checkbox", name="Select web on prod")).to_be_visible()
 
 

@@ -6,7 +6,7 @@ import { filterFromUrl, urlForFilter } from "./filters.js";
 import { overviewVariables, takeFirstPage } from "./first-page.js";
 import { runAction } from "./actions.js";
 import { watch } from "./live.js";
-import { patchRow, renderRows, rowKey } from "./rows.js";
+import { patchRow, refreshTimes, renderRows, rowKey } from "./rows.js";
 import { STATUSES, actionsFor, badge, mayOperate } from "./status.js";
 
 const NUMBER = new Intl.NumberFormat();
@@ -228,7 +228,9 @@ export async function showOverview(main, context) {
   syncForm();
   await load();
   restartLive();
+  const clock = setInterval(() => refreshTimes(tbody), 30_000);
   return () => {
+    clearInterval(clock);
     live?.close();
     clearTimeout(refreshTimer);
     clearTimeout(searchTimer);

@@ -16,11 +16,15 @@ function cell(label, ...children) {
   return h("td", { "data-label": label }, ...children);
 }
 
+let labels = 0;
+
 function buildCells(node, { viewer, selected, onAction, onSelect }) {
   const app = node.app.name;
   const environment = node.environment.name;
   const key = rowKey(app, environment);
   const operable = mayOperate(viewer, environment);
+  // Buttons are named "Deploy", "Hibernate", "Wake"; their description says on what.
+  const labelId = `row-target-${++labels}`;
   const checkbox = operable
     ? h("input", {
         type: "checkbox",
@@ -32,12 +36,20 @@ function buildCells(node, { viewer, selected, onAction, onSelect }) {
     : null;
   const buttons = operable
     ? actionsFor(node.status).map((action) =>
-        h("button", { type: "button", "data-focus-key": action, onclick: () => onAction(action, [node]) }, action),
+        h(
+          "button",
+          { type: "button", "aria-describedby": labelId, "data-focus-key": action, onclick: () => onAction(action, [node]) },
+          action,
+        ),
       )
     : [];
   return [
     h("td", { class: "select-column" }, checkbox),
-    cell("App", h("a", { href: appEnvironmentUrl(app, environment), "data-route": true, "data-focus-key": "link" }, app)),
+    cell(
+      "App",
+      h("a", { href: appEnvironmentUrl(app, environment), "data-route": true, "data-focus-key": "link" }, app),
+      h("span", { id: labelId, class: "visually-hidden" }, `${app} on ${environment}`),
+    ),
     cell("Team", node.app.team),
     cell("Environment", environment),
     cell("Status", badge(node.status)),
@@ -53,11 +65,15 @@ function signature(node, selected, viewer) {
   return JSON.stringify([node, selected.has(key), viewer?.role, viewer?.environments]);
 }
 
+/** Relative times ("3 minutes ago") move on even when nothing else changes. */
+export function refreshTimes(container) {
+  for (const time of container.querySelectorAll("time")) time.replaceWith(timeElement(time.dateTime));
+}
+
 function updateRow(row, node, options) {
   const next = signature(node, options.selected, options.viewer);
   if (row.dataset.signature === next) {
-    // Relative times still move on.
-    for (const time of row.querySelectorAll("time")) time.replaceWith(timeElement(time.dateTime));
+    refreshTimes(row);
     return;
   }
   const focused = row.contains(document.activeElement) ? document.activeElement.dataset.focusKey : null;
