@@ -241,3 +241,21 @@ async def test_bulk_hibernate_and_wake_ask_first(
         badge = _row(page, app, "prod").locator(".badge")
         await expect(badge).to_have_attribute("data-status", "HEALTHY", timeout=LIVE_TIMEOUT_MS)
         assert replicas(simulator, NAMESPACES["prod"], app) == 2
+
+
+async def test_a_row_is_busy_while_its_operation_runs(
+    page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
+) -> None:
+    await seed(dashboard_server.graphql, simulator, hibernated=[])
+    await page.goto("/")
+    row = _row(page, "jobs", "dev")
+    simulator.set_faults(latency_seconds=1.0, only_verbs=["patch"])
+
+    await row.get_by_role("button", name="Hibernate").click()
+
+    await expect(row).to_have_attribute("aria-busy", "true")
+    await expect(row.get_by_role("button", name="Deploy")).to_have_attribute("aria-disabled", "true")
+    await row.get_by_role("button", name="Hibernate").click(force=True)  # ignored while busy
+    await expect(row).to_have_attribute("aria-busy", "false", timeout=LIVE_TIMEOUT_MS)
+    await expect(row.locator(".badge")).to_have_attribute("data-status", "HIBERNATING")
+    assert simulator.count("patch") == 1, "one hibernate, not two"

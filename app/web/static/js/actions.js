@@ -53,7 +53,7 @@ async function send(action, targets, extra) {
  * Runs `action` ("Deploy", "Hibernate" or "Wake") on `targets` (overview rows); shows each app's
  * outcome in `resultsSection`, then calls `onDone()` so the view re-reads.
  */
-export async function runAction(action, targets, { serverConfig, resultsSection, onDone }) {
+export async function runAction(action, targets, { serverConfig, resultsSection, onStart, onDone }) {
   const title = `${action}: ${targets.length === 1 ? "1 app" : `${targets.length} apps`}`;
   if (action !== "Deploy") {
     if (targets.length > 1) {
@@ -66,6 +66,7 @@ export async function runAction(action, targets, { serverConfig, resultsSection,
       });
       if (!confirmed) return;
     }
+    onStart?.();
     try {
       showResults(resultsSection, title, await send(action, targets, {}));
     } catch (failure) {
@@ -80,9 +81,19 @@ export async function runAction(action, targets, { serverConfig, resultsSection,
     checkEnabled: serverConfig.hibernationCheckEnabled,
     perform: async (image, onHibernated) => {
       lastImage = image;
-      const results = await send("Deploy", targets, { image, onHibernated });
+      onStart?.();
+      let results;
+      try {
+        results = await send("Deploy", targets, { image, onHibernated });
+      } catch (failure) {
+        await onDone();
+        throw failure;
+      }
       // One app refused for a reason the dialog can act on stays in the dialog; the rest is a result.
-      if (targets.length === 1 && results[0].errors.length) return results[0].errors;
+      if (targets.length === 1 && results[0].errors.length) {
+        await onDone();
+        return results[0].errors;
+      }
       showResults(resultsSection, title, results);
       await onDone();
       return [];

@@ -6,7 +6,7 @@ import { filterFromUrl, urlForFilter } from "./filters.js";
 import { overviewVariables, takeFirstPage } from "./first-page.js";
 import { runAction } from "./actions.js";
 import { watch } from "./live.js";
-import { patchRow, refreshTimes, renderRows, rowKey } from "./rows.js";
+import { patchRow, refreshTimes, renderRows, rowKey, setBusy } from "./rows.js";
 import { STATUSES, actionsFor, badge, mayOperate } from "./status.js";
 
 const NUMBER = new Intl.NumberFormat();
@@ -150,7 +150,9 @@ export async function showOverview(main, context) {
     await runAction(action, targets, {
       serverConfig: context.serverConfig,
       resultsSection: results,
+      onStart: () => setBusy(tbody, targets, true),
       onDone: async () => {
+        setBusy(tbody, targets, false);
         selected.clear();
         await reload();
       },

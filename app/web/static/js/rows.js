@@ -17,6 +17,7 @@ function cell(label, ...children) {
 }
 
 let labels = 0;
+const busy = new Set(); // keys of rows an operation is working on
 
 function buildCells(node, { viewer, selected, onAction, onSelect }) {
   const app = node.app.name;
@@ -38,7 +39,15 @@ function buildCells(node, { viewer, selected, onAction, onSelect }) {
     ? actionsFor(node.status).map((action) =>
         h(
           "button",
-          { type: "button", "aria-describedby": labelId, "data-focus-key": action, onclick: () => onAction(action, [node]) },
+          {
+            type: "button",
+            "aria-describedby": labelId,
+            "aria-disabled": String(busy.has(key)),
+            "data-focus-key": action,
+            onclick: (event) => {
+              if (event.currentTarget.getAttribute("aria-disabled") !== "true") onAction(action, [node]);
+            },
+          },
           action,
         ),
       )
@@ -114,4 +123,21 @@ export function patchRow(tbody, change) {
   if (!row) return;
   row.dataset.status = change.toStatus;
   row.querySelector(".badge")?.replaceWith(badge(change.toStatus));
+}
+
+/**
+ * Marks the rows an operation is working on: busy, their buttons inert until it is done. Inert by
+ * aria-disabled rather than `disabled`, so a keyboard user's focus stays where it was.
+ */
+export function setBusy(tbody, nodes, isBusy) {
+  for (const node of nodes) {
+    const key = rowKey(node.app.name, node.environment.name);
+    if (isBusy) busy.add(key);
+    else busy.delete(key);
+  }
+  for (const row of tbody.rows) {
+    const rowBusy = busy.has(row.dataset.key);
+    row.setAttribute("aria-busy", String(rowBusy));
+    for (const button of row.querySelectorAll("button")) button.setAttribute("aria-disabled", String(rowBusy));
+  }
 }
