@@ -7,7 +7,8 @@ from typing import Any
 from playwright.async_api import expect
 
 from app.simulator import SimulatedCluster
-from tests.web.seeding import seed
+from tests.schema.operation_helpers import replicas
+from tests.web.seeding import NAMESPACES, seed
 from tests.web.servers import ServerProcess
 
 
@@ -48,3 +49,29 @@ async def test_filter_and_act_with_the_keyboard_only(
     await page.keyboard.press("Escape")
     await expect(dialog).to_be_hidden()
     assert await page.evaluate("document.activeElement.textContent") == "Deploy"
+
+
+async def test_enter_in_the_image_field_never_wakes_a_hibernated_app(
+    page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
+) -> None:
+    await seed(dashboard_server.graphql, simulator, hibernated=[("web", "prod")])
+    await page.goto("/")
+    table = page.get_by_role("table", name="App environments")
+
+    await table.locator('tr[data-app="web"][data-environment="prod"]').get_by_role("button", name="Deploy").click()
+    dialog = page.get_by_role("dialog", name="Deploy to web on prod")
+    await dialog.get_by_label("Image").fill("web:9")
+    await page.keyboard.press("Enter")
+    await page.wait_for_timeout(500)
+
+    await expect(dialog).to_be_visible()
+    assert replicas(simulator, NAMESPACES["prod"], "web") == 0, "a wake is only ever chosen with its button"
+    await page.keyboard.press("Escape")
+
+    await table.locator('tr[data-app="web"][data-environment="dev"]').get_by_role("button", name="Deploy").click()
+    dialog = page.get_by_role("dialog", name="Deploy to web on dev")
+    await dialog.get_by_label("Image").fill("web:9")
+    await page.keyboard.press("Enter")
+
+    await expect(dialog).to_be_hidden()
+    await expect(page.get_by_role("region", name="Results")).to_contain_text("web on dev — Done")

@@ -46,9 +46,18 @@ export function openDeployDialog({ targets, checkEnabled, perform, lastImage }) 
       .replaceChildren(...(single ? [] : hibernated.map((target) => h("li", {}, hibernatedSince(target)))));
   }
   dialog.querySelector(".check-off").hidden = checkEnabled || hibernated.length === 0;
-  button("deploy").hidden = warn;
-  button("wake").hidden = !warn;
-  button("skip").hidden = !(warn && targets.length > 1);
+  // Only the offered choices can be taken; the others are hidden and disabled, so Enter in the
+  // Image field deploys only where "Deploy" is offered and never picks a wake by default.
+  let offered = new Set();
+  const offer = (...values) => {
+    offered = new Set(values);
+    for (const value of Object.keys(POLICIES)) {
+      button(value).hidden = !offered.has(value);
+      button(value).disabled = !offered.has(value);
+    }
+    button("cancel").disabled = false;
+  };
+  offer(...(warn ? ["wake", ...(targets.length > 1 ? ["skip"] : [])] : ["deploy"]));
   const error = dialog.querySelector(".dialog-error");
   error.hidden = true;
   form.elements.image.value = lastImage ?? "";
@@ -62,7 +71,8 @@ export function openDeployDialog({ targets, checkEnabled, perform, lastImage }) 
     event.preventDefault();
     const image = form.elements.image.value.trim();
     if (!image) return;
-    const choice = event.submitter?.value ?? (warn ? "wake" : "deploy");
+    const choice = event.submitter?.value;
+    if (!offered.has(choice)) return;
     for (const b of form.querySelectorAll("button")) b.disabled = true;
     try {
       const errors = await perform(image, POLICIES[choice]);
@@ -72,16 +82,12 @@ export function openDeployDialog({ targets, checkEnabled, perform, lastImage }) 
       }
       error.textContent = errors.map((e) => e.message).join(" ");
       error.hidden = false;
-      if (errors.some((e) => e.code === "APP_HIBERNATED")) {
-        // It was hibernated after the page last looked: offer the wake now.
-        button("deploy").hidden = true;
-        button("wake").hidden = false;
-      }
+      if (errors.some((e) => e.code === "APP_HIBERNATED")) offered = new Set(["wake"]); // hibernated since the page looked
     } catch (failure) {
       error.textContent = failure.message;
       error.hidden = false;
     } finally {
-      for (const b of form.querySelectorAll("button")) b.disabled = false;
+      offer(...offered);
     }
   }
   form.addEventListener("submit", onSubmit);
