@@ -26,9 +26,9 @@ from bench.databases import BenchDatabase
 from bench.datasets import seed_filtered_list
 from bench.graphql_client import BenchFailure
 from bench.hosting import bench_settings
+from bench.processes import free_port, log_tail
 from bench.report import Row, SectionResult
 from bench.sizes import Sizes
-from bench.throughput import _free_port, _tail
 from bench.timing import Latency, ms
 
 SECTION = "5 dashboard"
@@ -63,7 +63,7 @@ new MutationObserver((_, observer) => {{
 
 @asynccontextmanager
 async def _server(database: BenchDatabase, work_dir: Path) -> AsyncIterator[str]:
-    port, log = _free_port(), work_dir / "dashboard-serve.log"
+    port, log = free_port(), work_dir / "dashboard-serve.log"
     env = {**os.environ, **bench_settings(database.url), "HIBERNIA_LOG_FORMAT": "text"}
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
@@ -81,7 +81,7 @@ async def _server(database: BenchDatabase, work_dir: Path) -> AsyncIterator[str]
                 except httpx.TransportError:
                     pass
                 if process.returncode is not None or time.monotonic() > deadline:
-                    raise BenchFailure(f"hibernia serve did not start:\n{_tail(log)}")
+                    raise BenchFailure(f"hibernia serve did not start:\n{log_tail(log)}")
                 await asyncio.sleep(0.05)
         yield url
     finally:

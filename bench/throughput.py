@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ import httpx
 from bench.databases import BenchDatabase
 from bench.graphql_client import BenchFailure
 from bench.hosting import bench_settings, hibernia_in_process
+from bench.processes import free_port, log_tail
 from bench.profiling import Profiles
 from bench.report import Row, SectionResult
 from bench.sizes import Sizes
@@ -42,25 +42,14 @@ query RecordedStatusPage {
 SECTION = "4 throughput"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _tail(log: Path, size: int = 2000) -> str:
-    return log.read_text(errors="replace")[-size:]
-
-
 async def _wait_ready(url: str, workers: int, process: asyncio.subprocess.Process, log: Path) -> None:
     """Until every worker has started (uvicorn logs it once per worker) and the page answers."""
     deadline = time.monotonic() + 60
     async with httpx.AsyncClient(timeout=2) as http:
         while time.monotonic() < deadline:
             if process.returncode is not None:
-                raise BenchFailure(f"the server exited with {process.returncode}: {_tail(log)}")
-            if _tail(log, 100_000).count("Application startup complete") < workers:
+                raise BenchFailure(f"the server exited with {process.returncode}: {log_tail(log)}")
+            if log_tail(log, 100_000).count("Application startup complete") < workers:
                 await asyncio.sleep(0.1)
                 continue
             with contextlib.suppress(httpx.HTTPError):
@@ -70,7 +59,7 @@ async def _wait_ready(url: str, workers: int, process: asyncio.subprocess.Proces
                         raise BenchFailure(f"the server answered the list page wrongly: {str(answer)[:500]}")
                     return
             await asyncio.sleep(0.1)
-    raise BenchFailure(f"the server did not start within 60 s: {_tail(log)}")
+    raise BenchFailure(f"the server did not start within 60 s: {log_tail(log)}")
 
 
 async def _stop(process: asyncio.subprocess.Process) -> None:
@@ -86,7 +75,7 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
 
 
 async def _one(database: BenchDatabase, workers: int, sizes: Sizes, work_dir: Path) -> dict[str, Any]:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = work_dir / f"server-{workers}.log"
     env = {**os.environ, **bench_settings(database.url), "PYTHONPATH": str(ROOT)}

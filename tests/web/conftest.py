@@ -107,12 +107,18 @@ async def open_page(browser: Any, origin: str, watch: PageWatch, **context_optio
 
 
 @pytest.fixture
-async def page(browser: Any, dashboard_server: ServerProcess, database: DatabaseUnderTest) -> AsyncIterator[Any]:
+def watch(dashboard_server: ServerProcess) -> PageWatch:
+    """What the `page` fixture's tab requested and complained about."""
+    return PageWatch(origin=dashboard_server.url)
+
+
+@pytest.fixture
+async def page(
+    browser: Any, dashboard_server: ServerProcess, database: DatabaseUnderTest, watch: PageWatch
+) -> AsyncIterator[Any]:
     """A fresh browser tab on the development server; fails the test on any script error, any
     Content-Security-Policy violation and any request to another origin."""
-    watch = PageWatch(origin=dashboard_server.url)
     tab = await open_page(browser, dashboard_server.url, watch, viewport={"width": 1280, "height": 800})
-    tab.watch = watch
     try:
         yield tab
     finally:

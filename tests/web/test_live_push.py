@@ -13,6 +13,7 @@ import pytest
 from playwright.async_api import expect
 
 from app.simulator import SimulatedCluster
+from tests.web.conftest import PageWatch
 from tests.web.seeding import NAMESPACES, seed
 from tests.web.servers import ServerProcess
 from tests.web.test_documents import PENDING_SUBSCRIPTION
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.skipif(
 
 
 async def test_a_change_is_pushed_to_the_page_without_polling(
-    page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
+    page: Any, watch: PageWatch, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
     await seed(dashboard_server.graphql, simulator, hibernated=[])
     sockets: list[Any] = []
@@ -31,9 +32,9 @@ async def test_a_change_is_pushed_to_the_page_without_polling(
     await page.goto("/")
     await expect(page.get_by_text("changes are pushed as they happen")).to_be_visible()
     await expect(page.get_by_role("checkbox", name="Hibernating 0")).to_be_visible()
-    posts_before = page.watch.graphql_posts()
+    posts_before = watch.graphql_posts()
     await asyncio.sleep(6)  # longer than a poll interval
-    assert page.watch.graphql_posts() == posts_before, "no polling while changes are pushed"
+    assert watch.graphql_posts() == posts_before, "no polling while changes are pushed"
 
     simulator.patch(
         "Deployment",

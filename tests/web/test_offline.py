@@ -7,12 +7,13 @@ from typing import Any
 from playwright.async_api import expect
 
 from app.simulator import SimulatedCluster
+from tests.web.conftest import PageWatch
 from tests.web.seeding import seed
 from tests.web.servers import ServerProcess
 
 
 async def test_the_page_requests_nothing_from_another_origin(
-    page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
+    page: Any, watch: PageWatch, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
     await seed(dashboard_server.graphql, simulator, hibernated=[("web", "prod")])
 
@@ -21,11 +22,11 @@ async def test_the_page_requests_nothing_from_another_origin(
     await page.get_by_role("link", name="api", exact=True).first.click()
     await expect(page.get_by_role("table", name="Workloads").locator("tbody tr")).to_have_count(1)
 
-    assert page.watch.requests, "the page was watched"
-    assert page.watch.foreign() == []  # checked again, with script errors and CSP reports, by the fixture
+    assert watch.requests, "the page was watched"
+    assert watch.foreign() == []  # checked again, with script errors and CSP reports, by the fixture
 
 
-async def test_the_playground_works_offline_with_its_docs(page: Any, dashboard_server: ServerProcess) -> None:
+async def test_the_playground_works_offline_with_its_docs(page: Any, watch: PageWatch) -> None:
     await page.goto("/graphql")
 
     await expect(page).to_have_title("Hibernia · GraphQL playground")
@@ -40,4 +41,4 @@ async def test_the_playground_works_offline_with_its_docs(page: Any, dashboard_s
         page.get_by_text("How this server behaves (deploy-time hibernation check, default policy).")
     ).to_be_visible()
 
-    assert page.watch.foreign() == []
+    assert watch.foreign() == []
