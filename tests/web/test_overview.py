@@ -259,3 +259,20 @@ async def test_a_row_is_busy_while_its_operation_runs(
     await expect(row).to_have_attribute("aria-busy", "false", timeout=LIVE_TIMEOUT_MS)
     await expect(row.locator(".badge")).to_have_attribute("data-status", "HIBERNATING")
     assert simulator.count("patch") == 1, "one hibernate, not two"
+
+
+async def test_sorting_by_the_latest_change_is_kept_in_the_url(
+    page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
+) -> None:
+    await seed(dashboard_server.graphql, simulator, hibernated=[("jobs", "dev")])
+    await page.goto("/")
+    rows = _table(page).locator("tbody tr")
+    await expect(rows.first).to_have_attribute("data-app", "api")
+
+    await page.get_by_label("Sort by").select_option(label="Status changed, newest first")
+
+    await expect(rows.first).to_have_attribute("data-app", "jobs")  # hibernated last
+    await expect(page).to_have_url(re.compile(r"\?sort=changed$"))
+    await page.reload()
+    await expect(rows.first).to_have_attribute("data-app", "jobs")
+    await expect(page.get_by_label("Sort by")).to_have_value("changed")

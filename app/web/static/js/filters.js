@@ -1,5 +1,12 @@
-// The overview's filter lives in the URL (?search=&environment=&team=&status=&after=), so a view is
-// shareable and reload and the back button work.
+// The overview's filter and order live in the URL (?search=&environment=&team=&status=&sort=&after=),
+// so a view is shareable and reload and the back button work.
+
+// ?sort= → the API's AppEnvironmentOrder; the first is the default.
+export const SORTS = {
+  app: { label: "App name", order: { field: "APP_NAME", direction: "ASC" } },
+  environment: { label: "Environment", order: { field: "ENVIRONMENT_NAME", direction: "ASC" } },
+  changed: { label: "Status changed, newest first", order: { field: "STATUS_SINCE", direction: "DESC" } },
+};
 
 export function filterFromUrl(url = new URL(window.location.href)) {
   const params = url.searchParams;
@@ -8,6 +15,7 @@ export function filterFromUrl(url = new URL(window.location.href)) {
     environments: params.getAll("environment"),
     teams: params.getAll("team"),
     statuses: params.getAll("status"),
+    sort: params.get("sort") in SORTS ? params.get("sort") : "app",
     after: params.get("after"),
   };
 }
@@ -18,6 +26,7 @@ export function urlForFilter(filter) {
   for (const environment of filter.environments) params.append("environment", environment);
   for (const team of filter.teams) params.append("team", team);
   for (const status of filter.statuses) params.append("status", status);
+  if (filter.sort !== "app") params.set("sort", filter.sort);
   if (filter.after) params.set("after", filter.after);
   const query = params.toString();
   return query ? `/?${query}` : "/";

@@ -1,14 +1,20 @@
 // Sends the overview's first request as soon as this small module is in (an async script in
 // index.html), while the rest of the page's modules are still loading; the overview takes its
 // answer instead of asking again.
-import { apiFilter, filterFromUrl } from "./filters.js";
+import { SORTS, apiFilter, filterFromUrl } from "./filters.js";
 import { request } from "./graphql.js";
 
 export const PAGE_SIZE = 100;
 let pending = null;
 
 export function overviewVariables(filter, withContext) {
-  return { first: PAGE_SIZE, after: filter.after, filter: apiFilter(filter), withContext };
+  return {
+    first: PAGE_SIZE,
+    after: filter.after,
+    filter: apiFilter(filter),
+    orderBy: SORTS[filter.sort].order,
+    withContext,
+  };
 }
 
 /** The request already under way for exactly these variables, once; otherwise null. */

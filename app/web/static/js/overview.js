@@ -2,7 +2,7 @@
 // page, kept current (pushed changes or polling), with actions on rows and on a selection.
 import { request } from "./graphql.js";
 import { h, fromTemplate, announce } from "./dom.js";
-import { filterFromUrl, urlForFilter } from "./filters.js";
+import { SORTS, filterFromUrl, urlForFilter } from "./filters.js";
 import { overviewVariables, takeFirstPage } from "./first-page.js";
 import { runAction } from "./actions.js";
 import { watch } from "./live.js";
@@ -32,6 +32,7 @@ export async function showOverview(main, context) {
     form.elements.search.value = filter.search;
     form.elements.environment.value = filter.environments[0] ?? "";
     form.elements.team.value = filter.teams[0] ?? "";
+    form.elements.sort.value = filter.sort;
     for (const box of form.querySelectorAll('input[name="status"]')) box.checked = filter.statuses.includes(box.value);
   }
 
@@ -191,6 +192,8 @@ export async function showOverview(main, context) {
   form.elements.environment.addEventListener("change", (event) =>
     changeFilter({ environments: event.target.value ? [event.target.value] : [] }),
   );
+  form.elements.sort.append(...Object.entries(SORTS).map(([value, { label }]) => h("option", { value }, label)));
+  form.elements.sort.addEventListener("change", (event) => changeFilter({ sort: event.target.value }));
   form.elements.team.addEventListener("change", (event) => changeFilter({ teams: event.target.value ? [event.target.value] : [] }));
   form.addEventListener("change", (event) => {
     if (event.target.name !== "status") return;
@@ -198,7 +201,7 @@ export async function showOverview(main, context) {
     changeFilter({ statuses });
   });
   view.querySelector(".clear-filters").addEventListener("click", () => {
-    changeFilter({ search: "", environments: [], teams: [], statuses: [] });
+    changeFilter({ search: "", environments: [], teams: [], statuses: [], sort: "app" });
     syncForm();
   });
   view.querySelector(".next-page").addEventListener("click", (event) => {
