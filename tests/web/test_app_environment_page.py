@@ -8,15 +8,15 @@ from typing import Any
 from playwright.async_api import expect
 
 from app.simulator import SimulatedCluster
+from tests.fixtures.servers import ServerProcess
 from tests.schema.operation_helpers import deploy
 from tests.web.seeding import seed
-from tests.web.servers import ServerProcess
 
 
 async def test_the_app_name_leads_to_its_page_and_back(
     page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
-    await seed(dashboard_server.graphql, simulator, hibernated=[("web", "prod")])
+    await seed(dashboard_server.client, simulator, hibernated=[("web", "prod")])
     await page.goto("/?environment=prod")
 
     await page.get_by_role("link", name="web", exact=True).click()
@@ -41,9 +41,9 @@ async def test_the_app_name_leads_to_its_page_and_back(
 async def test_deployments_and_transitions_are_paged(
     page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
-    await seed(dashboard_server.graphql, simulator, hibernated=[])
+    await seed(dashboard_server.client, simulator, hibernated=[])
     for release in range(23):
-        await deploy(dashboard_server.graphql, f"jobs:{release}", app="jobs", environment="dev")
+        await deploy(dashboard_server.client, f"jobs:{release}", app="jobs", environment="dev")
 
     await page.goto("/apps/jobs/dev")
 
@@ -65,7 +65,7 @@ async def test_an_unknown_app_environment_says_so(page: Any, dashboard_server: S
 async def test_the_overview_reached_from_an_app_page_has_its_filter_choices(
     page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
-    await seed(dashboard_server.graphql, simulator, hibernated=[])
+    await seed(dashboard_server.client, simulator, hibernated=[])
     await page.goto("/apps/web/prod")
     await expect(page.get_by_role("heading", name="web on prod", level=1)).to_be_visible()
 

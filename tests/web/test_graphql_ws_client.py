@@ -23,7 +23,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.web.pages import STATIC
-from tests.web.servers import free_port
+from tests.fixtures.servers import free_port
 
 PROTOCOL = "graphql-transport-ws"
 QUERY = "subscription Changes($filter: StatusChangeFilter) { statusChanges(filter: $filter) { toStatus } }"

@@ -7,9 +7,9 @@ from typing import Any
 from playwright.async_api import expect
 
 from app.simulator import SimulatedCluster
+from tests.fixtures.servers import ServerProcess
 from tests.schema.operation_helpers import replicas
 from tests.web.seeding import NAMESPACES, seed
-from tests.web.servers import ServerProcess
 
 
 async def _tab_to(page: Any, description: str, matches: str, limit: int = 60) -> None:
@@ -23,7 +23,7 @@ async def _tab_to(page: Any, description: str, matches: str, limit: int = 60) ->
 async def test_filter_and_act_with_the_keyboard_only(
     page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
-    await seed(dashboard_server.graphql, simulator, hibernated=[])
+    await seed(dashboard_server.client, simulator, hibernated=[])
     await page.goto("/")
     table = page.get_by_role("table", name="App environments")
     await expect(table.locator("tbody tr")).to_have_count(5)
@@ -54,7 +54,7 @@ async def test_filter_and_act_with_the_keyboard_only(
 async def test_enter_in_the_image_field_never_wakes_a_hibernated_app(
     page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
-    await seed(dashboard_server.graphql, simulator, hibernated=[("web", "prod")])
+    await seed(dashboard_server.client, simulator, hibernated=[("web", "prod")])
     await page.goto("/")
     table = page.get_by_role("table", name="App environments")
 

@@ -12,14 +12,14 @@ from playwright.async_api import expect
 
 from app.simulator import SimulatedCluster
 from tests.fixtures.databases import DatabaseUnderTest
+from tests.fixtures.servers import ServerProcess
 from tests.schema.live_helpers import add_app, add_environment, register_simulator
-from tests.web.conftest import PageWatch, open_page
+from tests.web.browser import PageWatch, open_page, serving
 from tests.web.seeding import seed
-from tests.web.servers import ServerProcess, serving
 
 
 async def test_pages_of_a_hundred_rows(page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster) -> None:
-    graphql = dashboard_server.graphql
+    graphql = dashboard_server.client
     await register_simulator(graphql, simulator)
     for environment in ("dev", "staging", "prod"):
         await add_environment(graphql, environment, f"ns-{environment}")
@@ -48,7 +48,7 @@ async def test_pages_of_a_hundred_rows(page: Any, dashboard_server: ServerProces
 async def test_a_phone_width_screen_needs_no_sideways_scrolling(
     browser: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster, database: DatabaseUnderTest
 ) -> None:
-    await seed(dashboard_server.graphql, simulator, hibernated=[("web", "prod")])
+    await seed(dashboard_server.client, simulator, hibernated=[("web", "prod")])
     watch = PageWatch(origin=dashboard_server.url)
     phone = await open_page(browser, dashboard_server.url, watch, viewport={"width": 390, "height": 844})
     try:
@@ -67,14 +67,14 @@ async def test_a_phone_width_screen_needs_no_sideways_scrolling(
 
 @pytest.fixture
 async def unchecked_server(database: DatabaseUnderTest, tmp_path: Path) -> AsyncIterator[ServerProcess]:
-    async with serving(database.url, tmp_path / "serve.log", FETCH_HELM_PIPELINE_APP_STATUS="false") as server:
+    async with serving(database.url, tmp_path, FETCH_HELM_PIPELINE_APP_STATUS="false") as server:
         yield server
 
 
 async def test_without_the_hibernation_check_the_dialog_says_a_deploy_wakes(
     browser: Any, unchecked_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
-    await seed(unchecked_server.graphql, simulator, hibernated=[("web", "prod")])
+    await seed(unchecked_server.client, simulator, hibernated=[("web", "prod")])
     watch = PageWatch(origin=unchecked_server.url)
     page = await open_page(browser, unchecked_server.url, watch)
     try:

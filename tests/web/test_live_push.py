@@ -13,9 +13,9 @@ import pytest
 from playwright.async_api import expect
 
 from app.simulator import SimulatedCluster
-from tests.web.conftest import PageWatch
+from tests.fixtures.servers import ServerProcess
+from tests.web.browser import PageWatch
 from tests.web.seeding import NAMESPACES, seed
-from tests.web.servers import ServerProcess
 from tests.web.test_documents import PENDING_SUBSCRIPTION
 
 pytestmark = pytest.mark.skipif(
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(
 async def test_a_change_is_pushed_to_the_page_without_polling(
     page: Any, watch: PageWatch, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
-    await seed(dashboard_server.graphql, simulator, hibernated=[])
+    await seed(dashboard_server.client, simulator, hibernated=[])
     sockets: list[Any] = []
     page.on("websocket", sockets.append)
     await page.goto("/")

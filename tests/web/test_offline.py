@@ -7,15 +7,15 @@ from typing import Any
 from playwright.async_api import expect
 
 from app.simulator import SimulatedCluster
-from tests.web.conftest import PageWatch
+from tests.fixtures.servers import ServerProcess
+from tests.web.browser import PageWatch
 from tests.web.seeding import seed
-from tests.web.servers import ServerProcess
 
 
 async def test_the_page_requests_nothing_from_another_origin(
     page: Any, watch: PageWatch, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
-    await seed(dashboard_server.graphql, simulator, hibernated=[("web", "prod")])
+    await seed(dashboard_server.client, simulator, hibernated=[("web", "prod")])
 
     await page.goto("/")
     await expect(page.get_by_role("table", name="App environments").locator("tbody tr")).to_have_count(5)

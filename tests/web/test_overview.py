@@ -8,9 +8,9 @@ from typing import Any
 from playwright.async_api import expect
 
 from app.simulator import SimulatedCluster
+from tests.fixtures.servers import ServerProcess
 from tests.schema.operation_helpers import annotation, replicas
 from tests.web.seeding import NAMESPACES, seed
-from tests.web.servers import ServerProcess
 
 LIVE_TIMEOUT_MS = 20_000  # the refresher (1 s) and a poll (5 s), with room for a loaded machine
 
@@ -26,7 +26,7 @@ def _row(page: Any, app: str, environment: str) -> Any:
 async def test_rows_counts_and_filters_that_live_in_the_url(
     page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
-    await seed(dashboard_server.graphql, simulator, hibernated=[("web", "prod"), ("api", "dev")])
+    await seed(dashboard_server.client, simulator, hibernated=[("web", "prod"), ("api", "dev")])
 
     await page.goto("/")
 
@@ -69,7 +69,7 @@ async def test_rows_counts_and_filters_that_live_in_the_url(
 async def test_rows_offer_the_actions_that_make_sense(
     page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
-    await seed(dashboard_server.graphql, simulator, hibernated=[("web", "prod")])
+    await seed(dashboard_server.client, simulator, hibernated=[("web", "prod")])
 
     await page.goto("/")
 
@@ -83,7 +83,7 @@ async def test_rows_offer_the_actions_that_make_sense(
 async def test_deploy_into_a_hibernated_app_asks_first_and_wake_and_deploy_ends_healthy(
     page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
-    await seed(dashboard_server.graphql, simulator, hibernated=[("web", "prod")])
+    await seed(dashboard_server.client, simulator, hibernated=[("web", "prod")])
     await page.goto("/")
 
     await _row(page, "web", "prod").get_by_role("button", name="Deploy").click()
@@ -113,7 +113,7 @@ async def test_deploy_into_a_hibernated_app_asks_first_and_wake_and_deploy_ends_
 async def test_a_refused_deploy_shows_the_servers_message(
     page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
-    await seed(dashboard_server.graphql, simulator, hibernated=[])
+    await seed(dashboard_server.client, simulator, hibernated=[])
     await page.goto("/")
     await _row(page, "web", "dev").get_by_role("button", name="Deploy").click()
     dialog = page.get_by_role("dialog", name="Deploy to web on dev")
@@ -140,7 +140,7 @@ async def test_a_refused_deploy_shows_the_servers_message(
 async def test_bulk_deploy_can_skip_hibernated_apps(
     page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
-    await seed(dashboard_server.graphql, simulator, hibernated=[("api", "dev")])
+    await seed(dashboard_server.client, simulator, hibernated=[("api", "dev")])
     await page.goto("/")
 
     for app in ("api", "jobs", "web"):
@@ -167,7 +167,7 @@ async def test_bulk_deploy_can_skip_hibernated_apps(
 async def test_hibernate_and_wake_from_a_row(
     page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
-    await seed(dashboard_server.graphql, simulator, hibernated=[])
+    await seed(dashboard_server.client, simulator, hibernated=[])
     await page.goto("/")
     row = _row(page, "jobs", "dev")
 
@@ -188,7 +188,7 @@ async def test_hibernate_and_wake_from_a_row(
 async def test_a_change_in_the_cluster_appears_without_a_reload(
     page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
-    await seed(dashboard_server.graphql, simulator, hibernated=[])
+    await seed(dashboard_server.client, simulator, hibernated=[])
     await page.goto("/")
     await expect(page.get_by_role("checkbox", name="Hibernating 0")).to_be_visible()
     await expect(page.get_by_text("refreshed every few seconds")).to_be_visible()
@@ -209,7 +209,7 @@ async def test_a_change_in_the_cluster_appears_without_a_reload(
 async def test_bulk_hibernate_and_wake_ask_first(
     page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
-    await seed(dashboard_server.graphql, simulator, hibernated=[])
+    await seed(dashboard_server.client, simulator, hibernated=[])
     await page.goto("/")
     for app in ("api", "web"):
         await page.get_by_role("checkbox", name=f"Select {app} on prod").check()
@@ -246,7 +246,7 @@ async def test_bulk_hibernate_and_wake_ask_first(
 async def test_a_row_is_busy_while_its_operation_runs(
     page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
-    await seed(dashboard_server.graphql, simulator, hibernated=[])
+    await seed(dashboard_server.client, simulator, hibernated=[])
     await page.goto("/")
     row = _row(page, "jobs", "dev")
     simulator.set_faults(latency_seconds=1.0, only_verbs=["patch"])
@@ -264,7 +264,7 @@ async def test_a_row_is_busy_while_its_operation_runs(
 async def test_sorting_by_the_latest_change_is_kept_in_the_url(
     page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
-    await seed(dashboard_server.graphql, simulator, hibernated=[("jobs", "dev")])
+    await seed(dashboard_server.client, simulator, hibernated=[("jobs", "dev")])
     await page.goto("/")
     rows = _table(page).locator("tbody tr")
     await expect(rows.first).to_have_attribute("data-app", "api")

@@ -13,14 +13,14 @@ from app.db.engine import create_session_factory
 from app.services.tokens import TokenService
 from app.simulator import SimulatedCluster
 from tests.fixtures.databases import DatabaseUnderTest
-from tests.web.conftest import PageWatch, open_page
+from tests.fixtures.servers import ServerProcess
+from tests.web.browser import PageWatch, open_page, serving
 from tests.web.seeding import seed
-from tests.web.servers import ServerProcess, serving
 
 
 @pytest.fixture
 async def production_server(database: DatabaseUnderTest, tmp_path: Path) -> AsyncIterator[ServerProcess]:
-    async with serving(database.url, tmp_path / "serve.log", HIBERNIA_ENV="production") as server:
+    async with serving(database.url, tmp_path, HIBERNIA_ENV="production") as server:
         yield server
 
 
@@ -36,7 +36,7 @@ async def test_the_page_asks_for_a_token_and_keeps_it_for_the_session(
     simulator: SimulatedCluster,
     database: DatabaseUnderTest,
 ) -> None:
-    await seed(dashboard_server.graphql, simulator, hibernated=[])
+    await seed(dashboard_server.client, simulator, hibernated=[])
     secret = await _token(database, "ci-bot", "deployer", ["dev"])
     watch = PageWatch(origin=production_server.url)
     page = await open_page(browser, production_server.url, watch)
@@ -79,7 +79,7 @@ async def test_a_viewer_token_is_offered_no_actions(
     simulator: SimulatedCluster,
     database: DatabaseUnderTest,
 ) -> None:
-    await seed(dashboard_server.graphql, simulator, hibernated=[("web", "prod")])
+    await seed(dashboard_server.client, simulator, hibernated=[("web", "prod")])
     secret = await _token(database, "reader", "viewer", [])
     watch = PageWatch(origin=production_server.url)
     page = await open_page(browser, production_server.url, watch)
