@@ -36,6 +36,7 @@ async def test_filter_and_act_with_the_keyboard_only(
     await page.keyboard.press("Enter")
     row = table.locator('tr[data-app="jobs"]')
     await expect(row.locator(".badge")).to_have_attribute("data-status", "HIBERNATING")
+    await expect(row.get_by_role("button")).to_have_text(["Deploy", "Wake"])
     # The row was redrawn; the focus stays in it, on the control that undoes what was done.
     assert await page.evaluate("document.activeElement.textContent") == "Wake"
 

@@ -1,7 +1,6 @@
-"""Pushed status changes over WebSocket (graphql-transport-ws), where the server has them.
-
-Skipped only while the schema has no `Subscription.statusChanges` (the watch work adds it); until
-then the page polls, which tests/web/test_overview.py covers.
+"""Pushed status changes over WebSocket (graphql-transport-ws): the page subscribes to
+`statusChanges` and polls no more. (Skipped only if the schema ever loses the subscription; the
+polling fallback is covered by tests/web/test_overview.py.)
 """
 
 from __future__ import annotations
@@ -23,12 +22,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+@pytest.mark.own_server
 async def test_a_change_is_pushed_to_the_page_without_polling(
     page: Any, watch: PageWatch, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
     await seed(dashboard_server.client, simulator, hibernated=[])
     sockets: list[Any] = []
-    page.on("websocket", sockets.append)
+    page.on("websocket", lambda socket: sockets.append(socket))
     await page.goto("/")
     await expect(page.get_by_text("changes are pushed as they happen")).to_be_visible()
     await expect(page.get_by_role("checkbox", name="Hibernating 0")).to_be_visible()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from playwright.async_api import expect
 
 from app.simulator import SimulatedCluster
 from tests.fixtures.servers import ServerProcess
 from tests.schema.operation_helpers import annotation, replicas
+from tests.web.browser import PageWatch
 from tests.web.seeding import NAMESPACES, seed
 
 LIVE_TIMEOUT_MS = 20_000  # the refresher (1 s) and a poll (5 s), with room for a loaded machine
@@ -80,6 +82,7 @@ async def test_rows_offer_the_actions_that_make_sense(
     await expect(page.get_by_role("checkbox", name="Select web on prod")).to_be_visible()
 
 
+@pytest.mark.own_server
 async def test_deploy_into_a_hibernated_app_asks_first_and_wake_and_deploy_ends_healthy(
     page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
@@ -164,6 +167,7 @@ async def test_bulk_deploy_can_skip_hibernated_apps(
     assert image == "release:7"
 
 
+@pytest.mark.own_server
 async def test_hibernate_and_wake_from_a_row(
     page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:
@@ -185,14 +189,7 @@ async def test_hibernate_and_wake_from_a_row(
     assert replicas(simulator, NAMESPACES["dev"], "jobs") == 2
 
 
-async def test_a_change_in_the_cluster_appears_without_a_reload(
-    page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
-) -> None:
-    await seed(dashboard_server.client, simulator, hibernated=[])
-    await page.goto("/")
-    await expect(page.get_by_role("checkbox", name="Hibernating 0")).to_be_visible()
-    await expect(page.get_by_text("refreshed every few seconds")).to_be_visible()
-
+async def _hibernate_behind_hibernias_back(simulator: SimulatedCluster) -> None:
     # Hibernated with kubectl, the way Devtron or winter-soldier would: Hibernia is not asked.
     simulator.patch(
         "Deployment",
@@ -201,11 +198,30 @@ async def test_a_change_in_the_cluster_appears_without_a_reload(
         {"spec": {"replicas": 0}, "metadata": {"annotations": {"hibernator.devtron.ai/replicas": "2"}}},
     )
 
+
+@pytest.mark.own_server
+async def test_where_websockets_are_blocked_the_page_polls(
+    page: Any, watch: PageWatch, dashboard_server: ServerProcess, simulator: SimulatedCluster
+) -> None:
+    """The fallback the page keeps for networks that block WebSockets (tests/web/test_live_push.py
+    covers the pushed path)."""
+    await seed(dashboard_server.client, simulator, hibernated=[])
+    # A proxy that accepts the upgrade and hangs up at once, every time.
+    await page.route_web_socket(re.compile(r".*/graphql$"), lambda socket: socket.close())
+    await page.goto("/")
+    await expect(page.get_by_role("checkbox", name="Hibernating 0")).to_be_visible()
+    await expect(page.get_by_text("refreshed every few seconds")).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+    posts = watch.graphql_posts()
+
+    await _hibernate_behind_hibernias_back(simulator)
+
     badge = _row(page, "api", "prod").locator(".badge")
     await expect(badge).to_have_attribute("data-status", "HIBERNATING", timeout=LIVE_TIMEOUT_MS)
     await expect(page.get_by_role("checkbox", name="Hibernating 1")).to_be_visible()
+    assert watch.graphql_posts() > posts, "seen by polling"
 
 
+@pytest.mark.own_server
 async def test_bulk_hibernate_and_wake_ask_first(
     page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
 ) -> None:

@@ -6,7 +6,7 @@ import { SORTS, filterFromUrl, urlForFilter } from "./filters.js";
 import { overviewVariables, takeFirstPage } from "./first-page.js";
 import { runAction } from "./actions.js";
 import { watch } from "./live.js";
-import { patchRow, refreshTimes, renderRows, rowKey, setBusy } from "./rows.js";
+import { refreshTimes, renderRows, rowKey, setBusy, withChange } from "./rows.js";
 import { STATUSES, actionsFor, badge, mayOperate } from "./status.js";
 
 const NUMBER = new Intl.NumberFormat();
@@ -166,7 +166,10 @@ export async function showOverview(main, context) {
       pushes: context.serverConfig.subscriptionsEnabled,
       filter: { environments: filter.environments.length ? filter.environments : null, teams: filter.teams.length ? filter.teams : null },
       onChange: (change) => {
-        patchRow(tbody, change);
+        // The row shows the new status at once, buttons included; the counts come with the refresh.
+        nodes = withChange(nodes, change);
+        renderRows(tbody, nodes, rowOptions());
+        renderSelection();
         scheduleRefresh();
       },
       refresh: reload,

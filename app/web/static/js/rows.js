@@ -116,13 +116,15 @@ export function renderRows(tbody, nodes, options) {
   for (const row of existing.values()) row.remove();
 }
 
-/** Shows a pushed status change on its row at once (the refresh that follows brings the rest). */
-export function patchRow(tbody, change) {
-  const node = change.appEnvironment;
-  const row = [...tbody.rows].find((r) => r.dataset.key === rowKey(node.app.name, node.environment.name));
-  if (!row) return;
-  row.dataset.status = change.toStatus;
-  row.querySelector(".badge")?.replaceWith(badge(change.toStatus));
+/** The rows with a pushed status change applied (the refresh that follows brings the rest). */
+export function withChange(nodes, change) {
+  const changed = change.appEnvironment;
+  const key = rowKey(changed.app.name, changed.environment.name);
+  return nodes.map((node) =>
+    rowKey(node.app.name, node.environment.name) === key
+      ? { ...node, status: change.toStatus, statusReason: change.reason, statusSince: change.at }
+      : node,
+  );
 }
 
 /**
