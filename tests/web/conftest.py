@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.databases import DatabaseUnderTest
+from tests.conftest import BACKENDS, _skip_without_postgres
+from tests.fixtures.databases import DatabaseUnderTest, fresh_database
 from tests.fixtures.servers import ServerProcess
 from tests.web.browser import CHROMIUM, CHROMIUM_FLAGS, PageWatch, missing_browser, open_page, serving
 
@@ -33,6 +34,17 @@ async def browser() -> AsyncIterator[Any]:
             yield chromium
         finally:
             await chromium.close()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def database_session(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[DatabaseUnderTest]:
+    """The browser tests' own database per backend (overriding the suite's): the server processes
+    they start never share an SQLite file, and its write lock, with the tests that run in process."""
+    _skip_without_postgres(request.param)
+    async with fresh_database(request.param, tmp_path_factory.mktemp("web-db")) as database:
+        yield database
 
 
 @pytest.fixture(scope="session")
