@@ -39,9 +39,6 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    # The driver's own implicit BEGIN is off: transactions begin in `_begin_sqlite`, which can take the
-    # write lock at once.
-    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets readers and one writer work at once; foreign keys are off by default in SQLite.
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -51,8 +48,10 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin_sqlite(connection: Connection) -> None:
-    immediate = connection.get_execution_options().get(IMMEDIATE, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    # Other transactions keep the driver's own BEGIN, issued before their first write, so their reads
+    # never hold a snapshot that a later write of theirs would find stale.
+    if connection.get_execution_options().get(IMMEDIATE, False):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
