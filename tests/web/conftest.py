@@ -52,8 +52,11 @@ async def shared_server(
     database_session: DatabaseUnderTest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[ServerProcess]:
     """One development server per backend for the session; each test brings its own data. Its
-    refresher is off: it records only what the tests ask of it."""
-    async with serving(database_session.url, tmp_path_factory.mktemp("server")) as server:
+    refresher and its watches are off: it records only what the tests ask of it, and never wins the
+    observer election from an `own_server` test's server (which then would not push what it saw)."""
+    async with serving(
+        database_session.url, tmp_path_factory.mktemp("server"), HIBERNIA_WATCH_CLUSTERS="false"
+    ) as server:
         yield server
 
 

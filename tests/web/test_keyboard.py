@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from playwright.async_api import expect
 
 from app.simulator import SimulatedCluster
 from tests.fixtures.servers import ServerProcess
-from tests.schema.operation_helpers import replicas
+from tests.schema.operation_helpers import hibernate, replicas
 from tests.web.seeding import NAMESPACES, seed
 
 
@@ -76,3 +77,26 @@ async def test_enter_in_the_image_field_never_wakes_a_hibernated_app(
 
     await expect(dialog).to_be_hidden()
     await expect(page.get_by_role("region", name="Results")).to_contain_text("web on dev — Done")
+
+
+@pytest.mark.own_server  # it waits for a push
+async def test_leaving_the_dialog_returns_the_focus_to_a_row_redrawn_meanwhile(
+    page: Any, dashboard_server: ServerProcess, simulator: SimulatedCluster
+) -> None:
+    await seed(dashboard_server.client, simulator, hibernated=[])
+    await page.goto("/")
+    table = page.get_by_role("table", name="App environments")
+    row = table.locator('tr[data-app="jobs"][data-environment="dev"]')
+    await row.get_by_role("button", name="Deploy").focus()
+    await page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Deploy to jobs on dev")
+    await expect(dialog).to_be_visible()
+
+    # Someone else hibernates the app: the pushed change redraws the row behind the open dialog.
+    payload = await hibernate(dashboard_server.client, "jobs", "dev")
+    assert payload["outcome"] == "APPLIED", payload
+    await expect(row.locator(".badge")).to_have_attribute("data-status", "HIBERNATING")
+
+    await page.keyboard.press("Escape")
+    await expect(dialog).to_be_hidden()
+    await expect(row.get_by_role("button", name="Deploy")).to_be_focused()

@@ -62,10 +62,18 @@ export function openDeployDialog({ targets, checkEnabled, perform, lastImage }) 
   error.hidden = true;
   form.elements.image.value = lastImage ?? "";
 
+  // The browser gives the focus back to the control that opened the dialog; if a pushed change
+  // redrew that control's row meanwhile, the same control in the redrawn row takes it instead.
+  const opener = document.activeElement;
+  const openerRow = opener?.closest?.("tr[data-key]")?.dataset.key;
+  const openerControl = opener?.dataset?.focusKey;
   const close = () => {
     form.removeEventListener("submit", onSubmit);
     button("cancel").removeEventListener("click", close);
     if (dialog.open) dialog.close();
+    if (opener?.isConnected || !openerRow) return;
+    const row = [...document.querySelectorAll("tr[data-key]")].find((tr) => tr.dataset.key === openerRow);
+    (row?.querySelector(`[data-focus-key="${openerControl}"]`) ?? row?.querySelector("[data-focus-key]"))?.focus();
   };
   async function onSubmit(event) {
     event.preventDefault();
