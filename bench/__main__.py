@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import bulk_deploy, dashboard, filtered_list, live_page, throughput
+from bench import bulk_deploy, dashboard, filtered_list, live_page, throughput, watch_caches
 from bench.cluster import InProcessCluster, ProcessCluster, simulated_cluster
 from bench.databases import bench_database, postgres_admin_url
 from bench.graphql_client import BenchFailure
@@ -24,7 +24,7 @@ from bench.profiling import Profiles
 from bench.report import SectionResult, table, write_json
 from bench.sizes import FULL, SMOKE, Sizes
 
-SECTIONS = ("live", "filtered", "bulk", "throughput", "dashboard")
+SECTIONS = ("live", "filtered", "bulk", "throughput", "dashboard", "watch")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,7 +56,8 @@ def _conditions(backend: str, sizes: Sizes, smoke: bool, simulator_in_process: b
         f"client-side Kubernetes rate limit raised to {CLUSTER_RATE_LIMIT}/s, burst {CLUSTER_RATE_BURST}, "
         "so the limiter is not what is measured",
         "sections 1-3: Hibernia in process through httpx's ASGI transport; section 4: uvicorn processes "
-        "and a load generator process; section 5: `hibernia serve` and Chromium (Playwright)",
+        "and a load generator process; section 5: `hibernia serve` and Chromium (Playwright); section 6: "
+        "uvicorn processes at Hibernia's defaults (rate limit included), a load generator and WebSockets",
         f"{'SMOKE sizes: timings are indicative, only request/statement targets enforced' if smoke else 'full sizes'}; "
         f"{os.cpu_count()} CPUs; ratios compare runs made in the same process, interleaved",
         f"sizes: {sizes}",
@@ -100,7 +101,11 @@ async def _run(args: argparse.Namespace, started: datetime) -> list[SectionResul
             if "dashboard" in only:
                 async with bench_database(backend, "dashboard", work_dir) as database:
                     done(await dashboard.measure(database, sizes, work_dir, smoke=args.smoke))
-    order = {"live_page": 0, "filtered_list": 1, "bulk_deploy": 2, "throughput": 3, "dashboard": 4}
+            if "watch" in only:
+                async with bench_database(backend, "watch", work_dir) as database:
+                    done(await watch_caches.measure(database, cluster, sizes, work_dir, smoke=args.smoke))
+                await cluster.reset()
+    order = {"live_page": 0, "filtered_list": 1, "bulk_deploy": 2, "throughput": 3, "dashboard": 4, "watch_caches": 5}
     sections.sort(key=lambda s: order.get(s.key, 9))
     if profiles.summaries:
         profile_section = SectionResult("profiles", "Profiles")

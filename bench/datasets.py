@@ -50,6 +50,33 @@ class LivePageData:
     workloads: int
 
 
+def _live_hibernated(n: int) -> bool:
+    return n % 7 == 0
+
+
+def _live_with_statefulset(n: int) -> bool:
+    return n % 10 == 0
+
+
+def _live_with_cronjob(n: int) -> bool:
+    return n % 12 == 0
+
+
+_LIVE_OTHER_THAN_PLAIN = (_live_hibernated, _live_with_statefulset, _live_with_cronjob)
+
+
+def live_page_plain_releases(apps: int, per_app: int, namespaces: int) -> list[tuple[str, str]]:
+    """(namespace, release) of the live page's app environments seeded awake with a Deployment alone."""
+    return [
+        (f"ns-{(index + offset) % namespaces:02d}", f"app-{index:03d}")
+        for index in range(apps)
+        for offset in range(per_app)
+        if not any(
+            rule(index * per_app + offset) for rule in (_live_hibernated, _live_with_statefulset, _live_with_cronjob)
+        )
+    ]
+
+
 async def seed_live_page(
     database: BenchDatabase, cluster: BenchCluster, apps: int, per_app: int, namespaces: int
 ) -> LivePageData:
@@ -78,17 +105,17 @@ async def seed_live_page(
                 namespace = f"ns-{env:02d}"
                 rows.append({"app_id": app_id, "environment_id": env_ids[env], "release_name": release})
                 n = index * per_app + offset
-                hibernated = n % 7 == 0
+                hibernated = _live_hibernated(n)
                 manifests.append(
                     deployment_manifest(namespace, release, release, 2, hibernated_from=2 if hibernated else None)
                 )
-                if n % 10 == 0:
+                if _live_with_statefulset(n):
                     partial = hibernated and n % 3 == 0
                     from_ = 1 if hibernated and not partial else None
                     manifests.append(
                         statefulset_manifest(namespace, f"{release}-db", release, 1, hibernated_from=from_)
                     )
-                if n % 12 == 0:
+                if _live_with_cronjob(n):
                     manifests.append(cronjob_manifest(namespace, f"{release}-cron", release))
         ids = await _insert_returning_ids(connection, AppEnvironment, rows)
         await _insert(connection, OperationLease, [{"app_environment_id": i} for i in ids])

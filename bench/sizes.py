@@ -34,6 +34,14 @@ class Sizes:
     dashboard_environments: int = 3
     dashboard_warmup: int = 2
     dashboard_loads: int = 15
+    # 6. Watch caches: apps on the live page's layout; polling clients; windows; changes timed.
+    watch_apps: int = 1_000
+    watch_clients: int = 32
+    watch_client_interval: float = 1.0
+    watch_load_seconds: float = 10.0
+    watch_rest_seconds: float = 30.0
+    watch_refresh_seconds: float = 10.0
+    watch_events: int = 20
 
 
 FULL = Sizes()
@@ -54,4 +62,11 @@ SMOKE = Sizes(
     dashboard_apps=40,
     dashboard_warmup=1,
     dashboard_loads=2,
+    watch_apps=60,
+    watch_clients=4,
+    watch_client_interval=0.5,
+    watch_load_seconds=1.5,
+    watch_rest_seconds=3.0,
+    watch_refresh_seconds=1.0,
+    watch_events=2,
 )

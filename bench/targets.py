@@ -16,6 +16,9 @@ FILTERED_OVER_RAW = "filtered_list.graphql_over_raw_sql"
 BULK_OVER_SINGLE = "bulk_deploy.many_over_one"
 DASHBOARD_FIRST_ROWS = "dashboard.first_rows_seconds"
 DASHBOARD_GRAPHQL_REQUESTS = "dashboard.graphql_requests"
+WATCH_CONCURRENT_OVER_ONE = "watch_caches.concurrent_over_one_client"
+WATCH_READS_UNDER_LOAD = "watch_caches.reads_under_load"
+WATCH_AT_REST = "watch_caches.requests_at_rest"
 
 
 @dataclass(frozen=True, slots=True)
