@@ -52,7 +52,8 @@ async def _plant(
 ) -> int:
     """A lease (and a RUNNING deployment) as a server left them when it was killed."""
     now = utcnow()
-    heartbeat = now if server_alive else now - timedelta(minutes=5)
+    # A live server's heartbeat is dated ahead, so a slow run never ages it past the server timeout.
+    heartbeat = now + timedelta(minutes=5) if server_alive else now - timedelta(minutes=5)
     async with database.engine.begin() as connection:
         target = (await connection.execute(select(AppEnvironment.id))).scalar_one()
         await connection.execute(
