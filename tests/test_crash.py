@@ -60,7 +60,7 @@ async def test_a_server_killed_mid_deploy_many_locks_nothing_for_long_and_is_set
     first.kill()
     killed_at = time.monotonic()
     deploying.cancel()
-    await first.process.wait()
+    await first.stop()  # reaps the killed process and closes its client's connections
     simulator.set_faults()
 
     second = await start_server(shared_postgres.url, tmp_path)
