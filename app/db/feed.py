@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
+from app.background import BackgroundTask
 from app.db.models import Transition
 
 logger = logging.getLogger("hibernia.feed")
@@ -82,19 +83,14 @@ class TransitionListener:
         self.dsn = url.render_as_string(hide_password=False)
         self.announce = announce
         self.on_reconnected = on_reconnected
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("hibernia-transition-listener")
         self.listening = asyncio.Event()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="hibernia-transition-listener")
+        self._task.start(self._run)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
     async def _run(self) -> None:
         wait, first = 0.25, True

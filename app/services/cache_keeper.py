@@ -8,12 +8,11 @@ namespaces (watched one by one where cluster-wide lists are refused), stopped fo
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.background import BackgroundTask
 from app.cluster.caches import ClusterCaches
 from app.db.repositories.catalog import CatalogRepository
 from app.services.live_status import access_of
@@ -35,8 +34,7 @@ class CacheKeeper:
         self.caches = caches
         self.observer = observer
         self.interval = interval
-        self._soon = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("hibernia-cache-keeper")
 
     async def sync(self) -> None:
         async with self.session_factory() as session:
@@ -54,27 +52,14 @@ class CacheKeeper:
 
     def sync_soon(self) -> None:
         """After a change of the catalog on this server: sync now rather than at the next interval."""
-        self._soon.set()
+        self._task.wake()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="hibernia-cache-keeper")
+        self._task.start(lambda: self._task.repeat(self.sync, self.interval, _sync_failed))
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.sync()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the database is away: the caches go on as they are
-                logger.warning("could not read the catalog for the caches", exc_info=True)
-            self._soon.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._soon.wait(), timeout=self.interval)
+
+def _sync_failed() -> None:  # the database is away: the caches go on as they are
+    logger.warning("could not read the catalog for the caches", exc_info=True)

@@ -9,7 +9,6 @@ roles back.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.background import BackgroundTask
 from app.db.repositories.elections import ElectionRepository
 from app.db.repositories.servers import ServerRepository
 from app.services.presence import ServerPresence
@@ -36,8 +36,7 @@ class Elections:
         self.wanted: set[str] = set()
         self.held: set[str] = set()
         self._listeners: list[Changed] = []
-        self._task: asyncio.Task[None] | None = None
-        self._soon = asyncio.Event()
+        self._task = BackgroundTask("hibernia-elections")
 
     def on_change(self, listener: Changed) -> None:
         self._listeners.append(listener)
@@ -45,7 +44,7 @@ class Elections:
     def want(self, role: str) -> None:
         if role not in self.wanted:
             self.wanted.add(role)
-            self._soon.set()
+            self._task.wake()
 
     def holds(self, role: str) -> bool:
         return role in self.held
@@ -84,29 +83,15 @@ class Elections:
                 listener(role, False)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="hibernia-elections")
+        self._task.start(lambda: self._task.repeat(self.run_round, self.interval, self._round_failed))
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
         held, self.held = set(self.held), set()
         with contextlib.suppress(Exception):  # the database is away: the roles expire by themselves
             async with self.session_factory() as session, session.begin():
                 await ElectionRepository(session).release(held, server_id=self.presence.id)
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_round()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the database is away: whoever can reach it takes over meanwhile
-                logger.warning("claiming roles failed; trying again", exc_info=True)
-                self._settle(set())
-            self._soon.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._soon.wait(), timeout=self.interval)
+    def _round_failed(self) -> None:  # the database is away: whoever can reach it takes over meanwhile
+        logger.warning("claiming roles failed; trying again", exc_info=True)
+        self._settle(set())

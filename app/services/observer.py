@@ -12,12 +12,12 @@ held it, or none did). The polling refresher stays as the safety net.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Collection
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.background import BackgroundTask
 from app.cluster.caches import ClusterCaches
 from app.cluster.informers import Release
 from app.db.repositories.status import StatusRepository
@@ -49,7 +49,7 @@ class ClusterObserver:
         self._changed: dict[int, set[Release]] = {}
         self._everything: set[int] = set()
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("hibernia-observer")
         self.observed = 0
         caches.on_change(self._heard)
         elections.on_change(self._role)
@@ -92,15 +92,10 @@ class ClusterObserver:
         return total
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="hibernia-observer")
+        self._task.start(self._run)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
     async def _run(self) -> None:
         while True:

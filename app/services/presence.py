@@ -9,7 +9,6 @@ servers with skewed clocks are compared on one clock.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -19,6 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.background import BackgroundTask
 from app.db.repositories.servers import ServerRepository
 from app.db.types import utcnow
 
@@ -46,7 +46,7 @@ class ServerPresence:
         self.pid = os.getpid()
         self.machine = _machine(self.host)
         self._offset = timedelta(0)
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("hibernia-heartbeat")
         self.last_beat: datetime | None = None
         # When the current run of successful beats began (None while beats fail).
         self.beating_since: datetime | None = None
@@ -96,16 +96,11 @@ class ServerPresence:
         ]
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._beat_forever(), name="hibernia-heartbeat")
+        self._task.start(self._beat_forever)
 
     async def stop(self) -> None:
         """Stops beating and leaves: the server's row goes, so nobody waits for it to time out."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
         try:
             async with self.session_factory() as session, session.begin():
                 await ServerRepository(session).remove(self.id)

@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.background import BackgroundTask
 from app.db.repositories.deployments import DeploymentRepository
 from app.db.repositories.leases import LeaseRepository, LeaseToSettle
 from app.db.repositories.servers import ServerRepository
@@ -45,7 +46,7 @@ class Reconciler:
         self.presence = presence
         self.lease_seconds = lease_seconds
         self.interval_seconds = interval_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("hibernia-reconciler")
         self._lock = asyncio.Lock()
 
     async def run_round(self) -> int:
@@ -108,15 +109,11 @@ class Reconciler:
         return int(done)
 
     def start(self) -> None:
-        if self._task is None and self.interval_seconds > 0:
-            self._task = asyncio.create_task(self._run_forever(), name="hibernia-reconciler")
+        if self.interval_seconds > 0:
+            self._task.start(self._run_forever)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
     async def _run_forever(self) -> None:
         while True:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.background import BackgroundTask
 from app.db.repositories.status import StatusRepository
 from app.services.live_status import LiveStatusService
 
@@ -41,8 +41,7 @@ class StatusRefresher:
         self.interval_seconds = interval_seconds
         self.batch_size = batch_size
         self._round_lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
-        self._soon = asyncio.Event()
+        self._task = BackgroundTask("hibernia-status-refresher")
         self.rounds = 0
 
     async def run_round(self) -> RoundResult:
@@ -62,28 +61,19 @@ class StatusRefresher:
     def refresh_soon(self) -> None:
         """Starts the next round now rather than at the end of the interval (the database is back, and
         what changed in the clusters while it was away must be recorded)."""
-        self._soon.set()
+        self._task.wake()
 
     def start(self) -> None:
-        if self._task is None and self.interval_seconds > 0:
-            self._task = asyncio.create_task(self._run_forever(), name="hibernia-status-refresher")
+        if self.interval_seconds > 0:
+            self._task.start(lambda: self._task.repeat(self._logged_round, self.interval_seconds, _round_failed))
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
-    async def _run_forever(self) -> None:
-        while True:
-            try:
-                result = await self.run_round()
-                logger.info("status refresh round: %s observed, %s changed", result.observed, result.changed)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # one bad round (database blip) must not end the refresher
-                logger.exception("status refresh round failed")
-            self._soon.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._soon.wait(), timeout=self.interval_seconds)
+    async def _logged_round(self) -> None:
+        result = await self.run_round()
+        logger.info("status refresh round: %s observed, %s changed", result.observed, result.changed)
+
+
+def _round_failed() -> None:  # one bad round (database blip) must not end the refresher
+    logger.exception("status refresh round failed")

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.background import BackgroundTask
 from app.db.feed import TransitionListener, is_postgres, on_commit
 from app.db.repositories.history import HistoryRepository, TransitionWithTarget, Where
 from app.db.types import utcnow
@@ -83,7 +84,7 @@ class StatusFeed:
         self._delivered: OrderedDict[int, None] = OrderedDict()
         self._pending: set[int] = set()
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("hibernia-status-feed")
         self._unsubscribe: Callable[[], None] | None = None
         self._listener: TransitionListener | None = None
         if is_postgres(engine):
@@ -96,7 +97,7 @@ class StatusFeed:
         return len(self._subscriptions)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._deliver_forever(), name="hibernia-status-feed")
+        self._task.start(self._deliver_forever)
         if self._listener is not None:
             self._listener.start()
             with contextlib.suppress(TimeoutError):  # the database may be away: it listens once it is back
@@ -109,10 +110,7 @@ class StatusFeed:
             self._unsubscribe()
         if self._listener is not None:
             await self._listener.stop()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._task.stop()
 
     def heard(self, ids: list[int]) -> None:
         """Transitions committed (called from the listener or after a commit, in the event loop)."""
