@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -10,7 +11,16 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{Path('var/hibernia.db').as_posix()}"
+
+def default_database_path() -> Path:
+    """The per-user data file used when HIBERNIA_DATABASE_URL is not set: absolute, so the command
+    finds the same database from any directory ($XDG_DATA_HOME, else ~/.local/share)."""
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home).expanduser().resolve() / "hibernia" / "hibernia.db"
+
+
+def default_database_url() -> str:
+    return f"sqlite+aiosqlite:///{default_database_path().as_posix()}"
 
 
 class RunMode(StrEnum):
@@ -27,7 +37,9 @@ class HibernatedPolicySetting(StrEnum):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
-    database_url: str = Field(default=DEFAULT_DATABASE_URL, validation_alias=AliasChoices("HIBERNIA_DATABASE_URL"))
+    database_url: str = Field(
+        default_factory=default_database_url, validation_alias=AliasChoices("HIBERNIA_DATABASE_URL")
+    )
     # The exact name Devtron uses, so operators can carry their setting over unchanged.
     fetch_helm_pipeline_app_status: bool = Field(
         default=True, validation_alias=AliasChoices("FETCH_HELM_PIPELINE_APP_STATUS")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -12,10 +13,73 @@ from pathlib import Path
 from schema.schema import SDL_PATH
 
 
-def _hibernia(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _hibernia(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, env=env, timeout=120, check=False
+        [sys.executable, "-m", "app.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+        check=False,
     )
+
+
+def _without_database_url(**extra: str) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if name != "HIBERNIA_DATABASE_URL"}
+    return {**env, **extra}
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def test_the_default_database_is_one_per_user_file_whatever_the_directory(tmp_path: Path) -> None:
+    data_home = tmp_path / "data"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = _without_database_url(XDG_DATA_HOME=str(data_home))
+
+    before = _hibernia("token", "list", env=env, cwd=elsewhere)
+    migrated = _hibernia("migrate", env=env, cwd=elsewhere)
+    created = _hibernia("token", "create", "--name", "ci-bot", "--role", "viewer", env=env, cwd=tmp_path)
+    listed = _hibernia("token", "list", env=env, cwd=elsewhere)
+
+    # Before `migrate` there is no database, and asking for one creates none.
+    assert before.returncode == 5
+    assert str(data_home / "hibernia" / "hibernia.db") in _one_line_error(before)
+    assert migrated.returncode == 0, migrated.stderr
+    assert created.returncode == 0 and listed.returncode == 0
+    assert "ci-bot" in listed.stdout  # the same database from both directories
+    assert list(elsewhere.iterdir()) == [] and not (tmp_path / "var").exists()
+    assert (data_home / "hibernia" / "hibernia.db").is_file()
+
+
+def test_an_unmigrated_database_is_refused_in_one_line(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    env = {**os.environ, "HIBERNIA_DATABASE_URL": f"sqlite+aiosqlite:///{empty}"}
+
+    result = _hibernia("token", "create", "--name", "x", "--role", "viewer", env=env)
+
+    assert result.returncode == 5
+    assert "hibernia migrate" in _one_line_error(result)
+
+
+def test_an_unreachable_database_is_refused_in_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "HIBERNIA_DATABASE_URL": f"postgresql+asyncpg://hibernia@127.0.0.1:{_free_port()}/hibernia"}
+
+    listed = _hibernia("token", "list", env=env)
+    migrated = _hibernia("migrate", env=env)
+    added = _hibernia("cluster", "add", "--name", "c", "--in-cluster", env=env)
+
+    for result in (listed, migrated, added):
+        assert result.returncode == 5
+        assert "cannot reach the database" in _one_line_error(result)
 
 
 def test_export_schema_prints_the_committed_sdl() -> None:
@@ -36,10 +100,11 @@ def test_serve_demo_migrates_and_answers_the_readme_query(tmp_path: Path) -> Non
     migrated = _hibernia("migrate", env=env)
     assert migrated.returncode == 0, migrated.stderr
     port = _free_port()
+    output = (tmp_path / "serve.out").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--demo", "--port", str(port)],
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=output,
         stderr=subprocess.DEVNULL,
     )
     try:
@@ -61,9 +126,12 @@ def test_serve_demo_migrates_and_answers_the_readme_query(tmp_path: Path) -> Non
                 time.sleep(0.2)
         assert "errors" not in body
         assert body["data"]["apps"]["totalCount"] > 0
+        printed = (tmp_path / "serve.out").read_text()
+        assert f"Hibernia database: SQLite file {tmp_path / 'demo.db'}" in printed
     finally:
         server.terminate()
         server.wait(timeout=30)
+        output.close()
 
 
 def test_cluster_add_registers_a_kubeconfig_cluster(tmp_path: Path) -> None:
