@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from app.commands import admin, server
+from app.commands import admin, operations, reading, server
 from app.commands.exit_codes import EXIT_CODES_HELP, CommandError, ExitCode
 from app.config import get_settings
 from app.logs import configure_logging
@@ -26,12 +26,16 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     server.add_parsers(commands)
     admin.add_parsers(commands)
+    reading.add_parsers(commands)
+    operations.add_parsers(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if hasattr(args, "run"):  # the pipeline client: the server's settings are not its business
+            return int(args.run(args))
         configure_logging(json_lines=get_settings().json_logs)
         if args.command in _SERVER_COMMANDS:
             return server.run(args)

@@ -1,16 +1,12 @@
-"""What the browser tests share: Chromium's whereabouts, a watched tab, a server for the test's span."""
+"""What the browser tests share: Chromium's whereabouts and a watched tab."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-
-from tests.fixtures.servers import ServerProcess, start_server
 
 CHROMIUM = os.environ.get("HIBERNIA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -72,13 +68,3 @@ async def open_page(browser: Any, origin: str, watch: PageWatch, **context_optio
         ),
     )
     return page
-
-
-@asynccontextmanager
-async def serving(database_url: str, log_dir: Path, **env: str) -> AsyncIterator[ServerProcess]:
-    """`hibernia serve` on `database_url` with these settings, stopped when the block ends."""
-    server = await start_server(database_url, log_dir, env={"HIBERNIA_CLUSTER_TIMEOUT_SECONDS": "3", **env})
-    try:
-        yield server
-    finally:
-        await server.stop()

@@ -15,8 +15,8 @@ import pytest
 
 from tests.conftest import BACKENDS, _skip_without_postgres
 from tests.fixtures.databases import DatabaseUnderTest, fresh_database
-from tests.fixtures.servers import ServerProcess
-from tests.web.browser import CHROMIUM, CHROMIUM_FLAGS, PageWatch, missing_browser, open_page, serving
+from tests.fixtures.servers import ServerProcess, serving
+from tests.web.browser import CHROMIUM, CHROMIUM_FLAGS, PageWatch, missing_browser, open_page
 
 
 @pytest.fixture(scope="session")

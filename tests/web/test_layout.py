@@ -12,9 +12,9 @@ from playwright.async_api import expect
 
 from app.simulator import SimulatedCluster
 from tests.fixtures.databases import DatabaseUnderTest
-from tests.fixtures.servers import ServerProcess
+from tests.fixtures.servers import ServerProcess, serving
 from tests.schema.live_helpers import add_app, add_environment, register_simulator
-from tests.web.browser import PageWatch, open_page, serving
+from tests.web.browser import PageWatch, open_page
 from tests.web.seeding import seed
 
 

@@ -13,8 +13,8 @@ from app.db.engine import create_session_factory
 from app.services.tokens import TokenService
 from app.simulator import SimulatedCluster
 from tests.fixtures.databases import DatabaseUnderTest
-from tests.fixtures.servers import ServerProcess
-from tests.web.browser import PageWatch, open_page, serving
+from tests.fixtures.servers import ServerProcess, serving
+from tests.web.browser import PageWatch, open_page
 from tests.web.seeding import seed
 
 
