@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 from strawberry import relay
@@ -13,6 +13,22 @@ from app.db import models
 from schema.context import Info
 from schema.enums import AppStatus, DeploymentOutcome, HibernatedPolicy, TransitionCause, WorkloadKind
 from schema.pagination import node_keys
+
+if TYPE_CHECKING:
+    from schema.types import AppEnvironment
+
+_WHERE = "Where it happened: the app environment, as recorded now."
+
+
+async def _app_environment(info: Info, app_environment_id: int, loaded: Any) -> AppEnvironment:
+    from schema.types import AppEnvironment
+
+    if loaded is not None:  # the feed read it with the row
+        row, app, environment = loaded
+        return AppEnvironment.from_row(row, app=app, environment=environment)
+    row = await info.context.loaders.app_environment_by_id.load(app_environment_id)
+    assert row is not None  # history rows go with their app environment (foreign key)
+    return AppEnvironment.from_row(row, app=row.app, environment=row.environment)
 
 
 @strawberry.type(description="One recorded release of an image to an app environment.")
@@ -25,10 +41,18 @@ class Deployment(relay.Node):
     actor: str = strawberry.field(description="Who deployed.")
     started_at: datetime = strawberry.field(description="When the deploy started.")
     finished_at: datetime | None = strawberry.field(description="When it ended; null while RUNNING.")
+    app_environment_id: strawberry.Private[int]
+    loaded_target: strawberry.Private[Any] = None
+
+    @strawberry.field(description=_WHERE)
+    async def app_environment(self, info: Info) -> Annotated[AppEnvironment, strawberry.lazy("schema.types")]:
+        return await _app_environment(info, self.app_environment_id, self.loaded_target)
 
     @classmethod
-    def from_row(cls, row: models.Deployment) -> Self:
+    def from_row(cls, row: models.Deployment, target: Any = None) -> Self:
         return cls(
+            app_environment_id=row.app_environment_id,
+            loaded_target=target,
             id=row.id,
             image=row.image,
             on_hibernated=HibernatedPolicy[row.on_hibernated],
@@ -57,10 +81,18 @@ class Transition:
     reason: str = strawberry.field(description="The status reason at the time.")
     actor: str = strawberry.field(description="Who caused it (`hibernia` for observations).")
     at: datetime = strawberry.field(description="When.")
+    app_environment_id: strawberry.Private[int]
+    loaded_target: strawberry.Private[Any] = None
+
+    @strawberry.field(description=_WHERE)
+    async def app_environment(self, info: Info) -> Annotated[AppEnvironment, strawberry.lazy("schema.types")]:
+        return await _app_environment(info, self.app_environment_id, self.loaded_target)
 
     @classmethod
-    def from_row(cls, row: models.Transition) -> Self:
+    def from_row(cls, row: models.Transition, target: Any = None) -> Self:
         return cls(
+            app_environment_id=row.app_environment_id,
+            loaded_target=target,
             from_status=AppStatus[row.from_status.value],
             to_status=AppStatus[row.to_status.value],
             cause=TransitionCause[row.cause.value],

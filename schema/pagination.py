@@ -100,6 +100,15 @@ def connection(
     )
 
 
+def before_id(request: PageRequest) -> int | None:
+    """The row id a newest-first page of history starts below (its cursor is the last row's id)."""
+    if request.after is None:
+        return None
+    if len(request.after) != 1 or type(request.after[0]) is not int or not 0 < request.after[0] < 2**63:
+        raise InvalidInput("`after` is not a cursor this API issued.", field="after")
+    return request.after[0]
+
+
 async def history_connection(
     parent_id: int,
     first: int,
@@ -111,11 +120,7 @@ async def history_connection(
 ) -> Connection[NodeT]:
     """A newest-first page of a parent's history rows (cursor: the row id), batched across parents."""
     request = page_request(first, after, ordering)
-    before = None
-    if request.after is not None:
-        if len(request.after) != 1 or type(request.after[0]) is not int or not 0 < request.after[0] < 2**63:
-            raise InvalidInput("`after` is not a cursor this API issued.", field="after")
-        before = request.after[0]
+    before = before_id(request)
     rows = await pages.load((parent_id, request.first, before))
     page = Page(
         items=[(row, (row.id,)) for row in rows[: request.first]],

@@ -14,8 +14,10 @@ from app.db.repositories.listing import ListFilter
 from app.domain.errors import ErrorCode, HiberniaError
 from app.services.catalog import CatalogService
 from app.services.listing import ListingService
+from schema import audit
 from schema.context import Info
 from schema.enums import HibernatedPolicy
+from schema.history import Deployment, Transition
 from schema.inputs import AppEnvironmentOrder, AppFilter, AppOrder
 from schema.live_status import AppEnvironmentStatus
 from schema.pagination import DEFAULT_PAGE_SIZE, Connection, connection, page_request
@@ -58,6 +60,17 @@ class Query:
         return Viewer.from_principal(info.context.principal)
 
     node: relay.Node | None = relay.node(description="Any object by its global `id`.")
+
+    transitions: Connection[Transition] = strawberry.field(
+        resolver=audit.transitions,
+        description="The audit trail of every app environment the caller may see (status changes and the "
+        "operations that caused them), newest first, filtered in the database and keyset-paged.",
+    )
+    deployments: Connection[Deployment] = strawberry.field(
+        resolver=audit.deployments,
+        description="Every recorded deployment the caller may see, newest first, filtered in the database and "
+        "keyset-paged.",
+    )
 
     @strawberry.field(description="Apps, filtered and paged; filters run in the database before paging.")
     async def apps(

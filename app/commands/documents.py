@@ -45,3 +45,14 @@ APP_ENVIRONMENTS = f"""query AppEnvironments($first: Int!, $after: String, $filt
 
 ENVIRONMENT = """query Environment($name: String!) { environment(name: $name) { name } }"""
 APP = """query App($name: String!) { app(name: $name) { name } }"""
+
+_WHERE = "appEnvironment { app { name } environment { name } }"
+
+HISTORY = f"""query History($first: Int!, $transitions: TransitionFilter, $deployments: DeploymentFilter) {{
+  transitions(first: $first, filter: $transitions) {{
+    totalCount nodes {{ at fromStatus toStatus cause actor reason {_WHERE} }}
+  }}
+  deployments(first: $first, filter: $deployments) {{
+    totalCount nodes {{ id startedAt finishedAt image outcome reason actor onHibernated {_WHERE} }}
+  }}
+}}"""

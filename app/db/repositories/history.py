@@ -96,3 +96,64 @@ class HistoryRepository:
                 query = query.where(column.in_(sorted(values)))
         query = query.order_by(Transition.at, Transition.id).limit(limit)
         return [(t, ae, a, e) for t, ae, a, e in await self.session.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFilter:
+    """Which rows of the audit feed to return (None: no limit on that part)."""
+
+    environments: Sequence[str] | None = None
+    apps: Sequence[str] | None = None
+    actors: Sequence[str] | None = None
+    causes: Sequence[str] | None = None  # transitions only
+    outcomes: Sequence[str] | None = None  # deployments only
+    since: datetime | None = None
+    until: datetime | None = None
+    # The environments a token is limited to (None: every environment).
+    scope: frozenset[str] | None = None
+
+
+class FeedRepository:
+    """Transitions and deployments across app environments, newest first, keyset-paged by id."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def page(
+        self, model: type[Row], where: FeedFilter, *, first: int, before_id: int | None
+    ) -> list[tuple[Row, AppEnvironment, App, Environment]]:
+        """Up to `first + 1` rows (the extra one tells that a next page exists), with where they happened."""
+        query = self._narrowed(select(model, AppEnvironment, App, Environment), model, where)
+        if before_id is not None:
+            query = query.where(model.id < before_id)
+        query = query.order_by(model.id.desc()).limit(first + 1)
+        return [(row, ae, app, env) for row, ae, app, env in await self.session.execute(query)]
+
+    async def count(self, model: type[Row], where: FeedFilter) -> int:
+        query = self._narrowed(select(func.count(model.id)), model, where)
+        return int((await self.session.execute(query)).scalar_one())
+
+    @staticmethod
+    def _narrowed(query: Any, model: type[Row], where: FeedFilter) -> Any:
+        query = (
+            query.select_from(model)
+            .join(AppEnvironment, AppEnvironment.id == model.app_environment_id)
+            .join(App, App.id == AppEnvironment.app_id)
+            .join(Environment, Environment.id == AppEnvironment.environment_id)
+        )
+        at = Transition.at if model is Transition else Deployment.started_at
+        for column, values in (
+            (Environment.name, where.environments),
+            (App.name, where.apps),
+            (model.actor, where.actors),
+            (Environment.name, None if where.scope is None else sorted(where.scope)),
+            (Transition.cause if model is Transition else None, where.causes),
+            (Deployment.outcome if model is Deployment else None, where.outcomes),
+        ):
+            if column is not None and values is not None:
+                query = query.where(column.in_(list(values)))
+        if where.since is not None:
+            query = query.where(at >= where.since)
+        if where.until is not None:
+            query = query.where(at < where.until)
+        return query
