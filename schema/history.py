@@ -42,16 +42,27 @@ class Deployment(relay.Node):
     started_at: datetime = strawberry.field(description="When the deploy started.")
     finished_at: datetime | None = strawberry.field(description="When it ended; null while RUNNING.")
     app_environment_id: strawberry.Private[int]
+    rolled_back_from_id: strawberry.Private[int | None] = None
     loaded_target: strawberry.Private[Any] = None
 
     @strawberry.field(description=_WHERE)
     async def app_environment(self, info: Info) -> Annotated[AppEnvironment, strawberry.lazy("schema.types")]:
         return await _app_environment(info, self.app_environment_id, self.loaded_target)
 
+    @strawberry.field(
+        description="For a rollback, the deployment it rolled back (what ran before); null for other deployments."
+    )
+    async def rolled_back_from(self, info: Info) -> Deployment | None:
+        if self.rolled_back_from_id is None:
+            return None
+        row = await info.context.loaders.deployment_by_id.load(self.rolled_back_from_id)
+        return None if row is None else Deployment.from_row(row)
+
     @classmethod
     def from_row(cls, row: models.Deployment, target: Any = None) -> Self:
         return cls(
             app_environment_id=row.app_environment_id,
+            rolled_back_from_id=row.rolled_back_from_id,
             loaded_target=target,
             id=row.id,
             image=row.image,

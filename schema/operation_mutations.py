@@ -1,4 +1,4 @@
-"""Mutations that act on apps in clusters: hibernate, unhibernate, deploy, and their bulk forms."""
+"""Mutations that act on apps in clusters: hibernate, unhibernate, deploy, rollback, and the bulk forms."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import strawberry
+from strawberry import relay
 
 from app.domain.access import Action
-from app.domain.errors import HiberniaError, InvalidInputs
+from app.domain.errors import HiberniaError, InvalidInput, InvalidInputs
 from app.domain.operations import HibernatedPolicy as DomainPolicy
 from app.services.results import AppResult, BulkItem
 from schema.context import Info
@@ -43,6 +44,21 @@ class DeployInput:
     app: str = strawberry.field(description="The app's name.")
     environment: str = strawberry.field(description="The environment's name.")
     image: str = strawberry.field(description="Image for the main container, e.g. `registry/team/api:1.4.2`.")
+    on_hibernated: HibernatedPolicy | None = strawberry.field(
+        default=None,
+        description="What to do if the target is hibernated; default from the server's configuration.",
+    )
+
+
+@strawberry.input(description="Roll an app environment back to an earlier successful deployment's image.")
+class RollbackInput:
+    app: str = strawberry.field(description="The app's name.")
+    environment: str = strawberry.field(description="The environment's name.")
+    to: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The deployment (its `id`) whose image to deploy again; default: the newest successful "
+        "deployment before the current one whose image differs.",
+    )
     on_hibernated: HibernatedPolicy | None = strawberry.field(
         default=None,
         description="What to do if the target is hibernated; default from the server's configuration.",
@@ -129,6 +145,16 @@ def _errors(result: AppResult) -> list[OperationError]:
     return [e for error in result.errors for e in operation_errors(error)]
 
 
+def _deployment_id(global_id: str) -> int:
+    try:
+        decoded = relay.GlobalID.from_id(global_id)
+    except Exception:  # strawberry raises its own error types for malformed ids
+        decoded = None
+    if decoded is None or decoded.type_name != "Deployment" or not decoded.node_id.isdigit():
+        raise InvalidInput("`to` is not a deployment's `id`; `hibernia history` prints them.", field="to")
+    return int(decoded.node_id)
+
+
 def _policy(policy: HibernatedPolicy | None) -> DomainPolicy | None:
     return None if policy is None else DomainPolicy[policy.name]
 
@@ -163,6 +189,32 @@ class OperationMutation:
         result = await _single(
             lambda: _deploy(info, input.app, input.environment, input.image, _policy(input.on_hibernated))
         )
+        return DeployPayload(
+            outcome=OperationOutcome[result.outcome.value],
+            deployment=None if result.deployment is None else Deployment.from_row(result.deployment),
+            status=_status(result),
+            errors=_errors(result),
+        )
+
+    @strawberry.mutation(
+        description="Deploy again the image of an earlier successful deployment (the one before the current, or "
+        "`to`), as a deploy: same lease, hibernation check and policy. The new deployment names the one it "
+        "rolled back in `rolledBackFrom`."
+    )
+    async def rollback(
+        self, info: Info, input: Annotated[RollbackInput, strawberry.argument(description=_INPUT)]
+    ) -> DeployPayload:
+        async def work() -> AppResult:
+            require_action(info, Action.OPERATE, input.environment)
+            return await info.context.services.rollback.rollback(
+                input.app,
+                input.environment,
+                to_deployment_id=None if input.to is None else _deployment_id(input.to),
+                on_hibernated=_policy(input.on_hibernated),
+                actor=info.context.actor,
+            )
+
+        result = await _single(work)
         return DeployPayload(
             outcome=OperationOutcome[result.outcome.value],
             deployment=None if result.deployment is None else Deployment.from_row(result.deployment),

@@ -10,6 +10,13 @@ DEPLOY = f"""mutation Deploy($input: DeployInput!) {{
   deploy(input: $input) {{ outcome {DEPLOYMENT} {STATUS} {ERRORS} }}
 }}"""
 
+ROLLBACK = f"""mutation Rollback($input: RollbackInput!) {{
+  rollback(input: $input) {{
+    outcome deployment {{ id image outcome reason actor startedAt finishedAt rolledBackFrom {{ id image }} }}
+    {STATUS} {ERRORS}
+  }}
+}}"""
+
 HIBERNATE = f"""mutation Hibernate($input: HibernateInput!) {{
   hibernate(input: $input) {{ outcome {STATUS} {ERRORS} }}
 }}"""

@@ -1,4 +1,4 @@
-"""Pipeline commands that change apps: deploy, hibernate and wake, one app or a group, with `--wait`."""
+"""Pipeline commands that change apps: deploy, hibernate, wake (one app or a group) and rollback, with `--wait`."""
 
 from __future__ import annotations
 
@@ -21,16 +21,31 @@ _TARGETS = {"deploy": "HEALTHY", "wake": "HEALTHY", "rollback": "HEALTHY", "hibe
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     deploy = _command(commands, "deploy", "Deploy an image to an app, or to a group of apps in one environment.")
     deploy.add_argument("--image", required=True, help="Image for the main container, e.g. registry/team/api:1.4.2.")
-    deploy.add_argument(
-        "--on-hibernated",
-        choices=["refuse", "skip", "wake"],
-        help="What to do if an app is hibernated (default: the server's; refuse exits 3, skip exits 0).",
-    )
+    _policy_option(deploy)
     _wait_options(deploy, "HEALTHY")
     hibernate = _command(commands, "hibernate", "Hibernate an app or a group: scale to 0, keeping what to restore.")
     _wait_options(hibernate, "HIBERNATING")
     wake = _command(commands, "wake", "Wake (unhibernate) an app or a group, restoring the recorded replicas.")
     _wait_options(wake, "HEALTHY")
+
+    description = (
+        "Deploy again the image of the newest successful deployment before the current one (or of --to), "
+        "as a deploy: the same hibernation check and policy."
+    )
+    rollback = commands.add_parser(
+        "rollback",
+        help=description,
+        description=description,
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rollback.add_argument("--app", required=True, help="The app.")
+    rollback.add_argument("--environment", required=True, help="The environment's name.")
+    rollback.add_argument("--to", metavar="DEPLOYMENT_ID", help="The deployment's id, as `hibernia history` prints it.")
+    _policy_option(rollback)
+    _wait_options(rollback, "HEALTHY")
+    add_connection_options(rollback)
+    rollback.set_defaults(run=run)
 
 
 def _command(
@@ -51,6 +66,14 @@ def _command(
     add_connection_options(parser)
     parser.set_defaults(run=run)
     return parser
+
+
+def _policy_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--on-hibernated",
+        choices=["refuse", "skip", "wake"],
+        help="What to do if an app is hibernated (default: the server's; refuse exits 3, skip exits 0).",
+    )
 
 
 def _wait_options(parser: argparse.ArgumentParser, target: str) -> None:
@@ -103,9 +126,11 @@ def _run(client: ApiClient, args: argparse.Namespace) -> int:
 
 def _single_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     target = {"app": args.app, "environment": args.environment}
+    policy = args.on_hibernated.upper() if getattr(args, "on_hibernated", None) else None
     if args.command == "deploy":
-        policy = args.on_hibernated.upper() if args.on_hibernated else None
         return documents.DEPLOY, {"input": {**target, "image": args.image, "onHibernated": policy}}
+    if args.command == "rollback":
+        return documents.ROLLBACK, {"input": {**target, "to": args.to, "onHibernated": policy}}
     return (documents.HIBERNATE if args.command == "hibernate" else documents.UNHIBERNATE), {"input": target}
 
 

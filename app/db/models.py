@@ -149,6 +149,8 @@ class Deployment(Base):
     actor: Mapped[str] = mapped_column(String(253))
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A rollback's link to the deployment it rolled back (the release that ran before it).
+    rolled_back_from_id: Mapped[int | None] = mapped_column(ForeignKey("deployments.id", ondelete="SET NULL"))
 
     __table_args__ = (
         Index("ix_deployments_app_environment_id_id", "app_environment_id", "id"),

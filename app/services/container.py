@@ -21,6 +21,7 @@ from app.services.observer import ClusterObserver
 from app.services.presence import ServerPresence
 from app.services.reconciler import Reconciler
 from app.services.refresher import StatusRefresher
+from app.services.rollback import RollbackService
 from app.services.settling import Settler
 from app.services.status_feed import StatusFeed
 from app.services.targets import TargetAccess
@@ -32,6 +33,7 @@ class Services:
     refresher: StatusRefresher
     hibernation: HibernationService
     deploy: DeployService
+    rollback: RollbackService
     bulk: BulkService
     leases: LeaseManager
     presence: ServerPresence
@@ -73,11 +75,13 @@ def build_services(
     presence.on_back = refresher.refresh_soon
     elections = Elections(session_factory, presence, interval=settings.heartbeat_seconds)
     observer = ClusterObserver(session_factory, live_status, caches, elections)
+    deploy = DeployService(access, leases, hibernation, settings)
     return Services(
         live_status=live_status,
         refresher=refresher,
         hibernation=hibernation,
-        deploy=DeployService(access, leases, hibernation, settings),
+        deploy=deploy,
+        rollback=RollbackService(access, deploy),
         bulk=BulkService(session_factory, settings.bulk_concurrency),
         leases=leases,
         presence=presence,

@@ -96,9 +96,19 @@ class DeployService:
         )
 
     async def deploy(
-        self, app: str, environment: str, image: str, *, on_hibernated: HibernatedPolicy | None, actor: str
+        self,
+        app: str,
+        environment: str,
+        image: str,
+        *,
+        on_hibernated: HibernatedPolicy | None,
+        actor: str,
+        rolled_back_from_id: int | None = None,
     ) -> AppResult:
-        return (await self.deploy_many(environment, [app], image, on_hibernated=on_hibernated, actor=actor))[app]
+        results = await self.deploy_many(
+            environment, [app], image, on_hibernated=on_hibernated, actor=actor, rolled_back_from_id=rolled_back_from_id
+        )
+        return results[app]
 
     async def deploy_many(
         self,
@@ -108,6 +118,7 @@ class DeployService:
         *,
         on_hibernated: HibernatedPolicy | None,
         actor: str,
+        rolled_back_from_id: int | None = None,
     ) -> dict[str, AppResult]:
         """Deploys to apps of one environment as one batch; each app succeeds or fails on its own.
 
@@ -132,11 +143,17 @@ class DeployService:
                     results[targets[i].row.app.name] = AppResult(OperationOutcome.FAILED, errors=[error])
                 mine = [t for i, t in targets.items() if i in held.acquired]
                 if mine:
-                    results.update(await self._deploy_held(mine, image, policy, actor, held))
+                    results.update(await self._deploy_held(mine, image, policy, actor, held, rolled_back_from_id))
         return {app: results[app] for app in apps}
 
     async def _deploy_held(
-        self, targets: list[Target], image: str, policy: HibernatedPolicy, actor: str, held: HeldLeases
+        self,
+        targets: list[Target],
+        image: str,
+        policy: HibernatedPolicy,
+        actor: str,
+        held: HeldLeases,
+        rolled_back_from_id: int | None,
     ) -> dict[str, AppResult]:
         ids = [t.id for t in targets]
 
@@ -145,7 +162,12 @@ class DeployService:
                 async with self.access.session_factory() as session, session.begin():
                     repository = DeploymentRepository(session)
                     deployments = await repository.start(
-                        ids, image=image, on_hibernated=policy.value, actor=actor, at=self.clock()
+                        ids,
+                        image=image,
+                        on_hibernated=policy.value,
+                        actor=actor,
+                        at=self.clock(),
+                        rolled_back_from_id=rolled_back_from_id,
                     )
                     return deployments, await StatusRepository(session).hibernation_records(ids)
             except Exception as error:

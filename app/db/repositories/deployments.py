@@ -27,7 +27,14 @@ class DeploymentRepository:
         self.session = session
 
     async def start(
-        self, app_environment_ids: Sequence[int], *, image: str, on_hibernated: str, actor: str, at: datetime
+        self,
+        app_environment_ids: Sequence[int],
+        *,
+        image: str,
+        on_hibernated: str,
+        actor: str,
+        at: datetime,
+        rolled_back_from_id: int | None = None,
     ) -> list[Deployment]:
         """One RUNNING deployment per app environment (each once), in one INSERT; returned in the order given.
 
@@ -44,6 +51,7 @@ class DeploymentRepository:
                 "outcome": DeploymentOutcome.RUNNING,
                 "actor": actor,
                 "started_at": at,
+                "rolled_back_from_id": rolled_back_from_id,
             }
             for i in app_environment_ids
         ]
@@ -62,6 +70,23 @@ class DeploymentRepository:
         )
         for f in outcomes:
             f.deployment.outcome, f.deployment.error, f.deployment.finished_at = f.outcome, f.error, f.at
+
+    async def succeeded(self, app_environment_id: int, *, limit: int) -> list[Deployment]:
+        """The app environment's successful deployments, newest first."""
+        return list(
+            await self.session.scalars(
+                select(Deployment)
+                .where(
+                    Deployment.app_environment_id == app_environment_id,
+                    Deployment.outcome == DeploymentOutcome.SUCCEEDED,
+                )
+                .order_by(Deployment.id.desc())
+                .limit(limit)
+            )
+        )
+
+    async def get(self, deployment_id: int) -> Deployment | None:
+        return await self.session.get(Deployment, deployment_id)
 
     async def unsettled(self, app_environment_id: int) -> list[Deployment]:
         """Deployments of one app environment that never got an outcome (RUNNING, UNCONFIRMED)."""

@@ -1,0 +1,34 @@
+"""rollbacks link to the deployment they rolled back
+
+Revision ID: 0008_catalog_lifecycle
+Revises: 0006_watch_observations
+Create Date: 2026-11-30 02:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0008_catalog_lifecycle"
+down_revision: str | None = "0006_watch_observations"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("deployments", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("rolled_back_from_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_deployments_rolled_back_from_id_deployments"),
+            "deployments",
+            ["rolled_back_from_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("deployments", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_deployments_rolled_back_from_id_deployments"), type_="foreignkey")
+        batch_op.drop_column("rolled_back_from_id")
