@@ -65,11 +65,27 @@ class RollbackInput:
     )
 
 
-@strawberry.input(description="Deploy one image to an app group in one environment.")
+@strawberry.input(description="One app of a bulk deploy and the image it gets.")
+class DeployItemInput:
+    app: str = strawberry.field(description="The app's name.")
+    image: str = strawberry.field(description="Image for the app's main container.")
+
+
+@strawberry.input(
+    description="Deploy to an app group in one environment: one image for all (`apps` and `image`) "
+    "or an image per app (`items`)."
+)
 class DeployManyInput:
     environment: str = strawberry.field(description="The environment's name.")
-    apps: list[str] = strawberry.field(description="The apps, at most 500; results come in this order.")
-    image: str = strawberry.field(description="Image for each app's main container.")
+    apps: list[str] | None = strawberry.field(
+        default=None, description="The apps, at most 500; results come in this order. Give `image` with it."
+    )
+    image: str | None = strawberry.field(default=None, description="Image for each app's main container.")
+    items: list[DeployItemInput] | None = strawberry.field(
+        default=None,
+        description="Instead of `apps` and `image`: each app with its own image, at most 500; results come in "
+        "this order.",
+    )
     on_hibernated: HibernatedPolicy | None = strawberry.field(
         default=None, description="What to do with hibernated apps; SKIP is the usual choice for bulk deploys."
     )
@@ -143,6 +159,21 @@ async def _single(work: Callable[[], Awaitable[AppResult]]) -> AppResult:
 
 def _errors(result: AppResult) -> list[OperationError]:
     return [e for error in result.errors for e in operation_errors(error)]
+
+
+def _images_by_app(input: DeployManyInput) -> tuple[list[str], dict[str, str]]:
+    """The apps in input order and the image each gets (an app listed again keeps its first)."""
+    if input.items is not None:
+        if input.apps is not None or input.image is not None:
+            raise InvalidInput("Give `items`, or `apps` and `image`, not both.", field="items")
+        apps = [item.app for item in input.items]
+        images: dict[str, str] = {}
+        for item in input.items:
+            images.setdefault(item.app, item.image)
+        return apps, images
+    if input.apps is None or input.image is None:
+        raise InvalidInput("Give `apps` and `image`, or `items` with an image per app.", field="apps")
+    return input.apps, dict.fromkeys(input.apps, input.image)
 
 
 def _deployment_id(global_id: str) -> int:
@@ -229,13 +260,14 @@ class OperationMutation:
         policy, actor = _policy(input.on_hibernated), info.context.actor
 
         async def batch(apps: list[str]) -> dict[str, AppResult]:
-            return await info.context.services.deploy.deploy_many(
-                input.environment, apps, input.image, on_hibernated=policy, actor=actor
+            return await info.context.services.deploy.deploy_each(
+                input.environment, {app: images[app] for app in apps}, on_hibernated=policy, actor=actor
             )
 
         try:
             require_action(info, Action.OPERATE, input.environment)
-            items = await info.context.services.bulk.run_batch(input.environment, input.apps, batch)
+            apps, images = _images_by_app(input)
+            items = await info.context.services.bulk.run_batch(input.environment, apps, batch)
         except (HiberniaError, InvalidInputs) as error:
             return BulkPayload(results=[], errors=operation_errors(error))
         return BulkPayload(results=[_bulk_result(item) for item in items], errors=[])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -109,6 +109,29 @@ class DeployService:
             environment, [app], image, on_hibernated=on_hibernated, actor=actor, rolled_back_from_id=rolled_back_from_id
         )
         return results[app]
+
+    async def deploy_each(
+        self,
+        environment: str,
+        images: Mapping[str, str],
+        *,
+        on_hibernated: HibernatedPolicy | None,
+        actor: str,
+    ) -> dict[str, AppResult]:
+        """Deploys each app its own image: one batch per image, one after another; an image refused
+        as invalid fails only the apps it was meant for."""
+        groups: dict[str, list[str]] = {}
+        for app, image in images.items():
+            groups.setdefault(image, []).append(app)
+        results: dict[str, AppResult] = {}
+        for image, apps in groups.items():
+            try:
+                results.update(
+                    await self.deploy_many(environment, apps, image, on_hibernated=on_hibernated, actor=actor)
+                )
+            except HiberniaError as error:
+                results.update({app: AppResult(OperationOutcome.FAILED, errors=[error]) for app in apps})
+        return {app: results[app] for app in images}
 
     async def deploy_many(
         self,
