@@ -22,7 +22,7 @@ _INPUT = "What to do; see the input type for each field."
 _ERRORS = "Expected failures; empty when the mutation did what was asked."
 
 
-async def _run(
+async def run_catalog_change(
     info: Info, work: Callable[[AsyncSession], Awaitable[T]], environments: Sequence[str | None] = (None,)
 ) -> tuple[T | None, list[OperationError]]:
     """Runs `work` in one transaction; an expected failure rolls back and becomes errors.
@@ -113,7 +113,7 @@ class CatalogMutation:
             insecure_skip_tls_verify=input.insecure_skip_tls_verify,
             simulated=input.simulated,
         )
-        row, errors = await _run(info, lambda s: CatalogService(s).create_cluster(spec))
+        row, errors = await run_catalog_change(info, lambda s: CatalogService(s).create_cluster(spec))
         if row is not None:
             info.context.services.cache_keeper.sync_soon()  # its cache is synced within seconds
         return CreateClusterPayload(cluster=None if row is None else Cluster.from_row(row), errors=errors)
@@ -122,7 +122,7 @@ class CatalogMutation:
     async def create_environment(
         self, info: Info, input: Annotated[CreateEnvironmentInput, strawberry.argument(description=_INPUT)]
     ) -> CreateEnvironmentPayload:
-        row, errors = await _run(
+        row, errors = await run_catalog_change(
             info, lambda s: CatalogService(s).create_environment(input.name, input.cluster, input.namespace)
         )
         if row is not None:
@@ -133,7 +133,7 @@ class CatalogMutation:
     async def create_app(
         self, info: Info, input: Annotated[CreateAppInput, strawberry.argument(description=_INPUT)]
     ) -> CreateAppPayload:
-        row, errors = await _run(
+        row, errors = await run_catalog_change(
             info,
             lambda s: CatalogService(s).create_app(input.name, input.team, input.environments),
             input.environments or [None],
@@ -144,7 +144,7 @@ class CatalogMutation:
     async def attach_app(
         self, info: Info, input: Annotated[AttachAppInput, strawberry.argument(description=_INPUT)]
     ) -> AttachAppPayload:
-        row, errors = await _run(
+        row, errors = await run_catalog_change(
             info,
             lambda s: CatalogService(s).attach_app(input.app, input.environment, input.release_name, input.replicas),
             [input.environment],

@@ -12,6 +12,7 @@ from graphql import GraphQLError
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
+from schema.catalog_lifecycle import CatalogLifecycleMutation
 from schema.errors import MaskUnexpectedErrors
 from schema.limits import RequestLimits
 from schema.mutations import CatalogMutation
@@ -31,7 +32,7 @@ class HiberniaSchema(strawberry.Schema):
 
 
 @strawberry.type(description="Change the catalog and operate on apps. Every mutation takes one `input`.")
-class Mutation(CatalogMutation, OperationMutation):
+class Mutation(CatalogMutation, CatalogLifecycleMutation, OperationMutation):
     pass
 
 

@@ -38,10 +38,13 @@ class Cluster(relay.Node):
     name: str = strawberry.field(description="Unique name of the cluster.")
     server: str | None = strawberry.field(description="API server URL, when the cluster is reached by URL.")
     simulated: bool = strawberry.field(description="True for the built-in cluster simulator.")
+    archived_at: datetime | None = strawberry.field(
+        description="When it was deleted (archived, kept for its history); null while in use."
+    )
 
     @classmethod
     def from_row(cls, row: models.Cluster) -> Self:
-        return cls(id=row.id, name=row.name, server=row.server, simulated=row.simulated)
+        return cls(id=row.id, name=row.name, server=row.server, simulated=row.simulated, archived_at=row.archived_at)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Self | None]:
@@ -56,6 +59,9 @@ class Environment(relay.Node):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Unique name of the environment, e.g. `staging`.")
     namespace: str = strawberry.field(description="The Kubernetes namespace apps run in.")
+    archived_at: datetime | None = strawberry.field(
+        description="When it was deleted (archived, kept for its history); null while in use."
+    )
     cluster_id: strawberry.Private[int]
 
     @strawberry.field(description="The cluster the namespace lives on.")
@@ -66,7 +72,9 @@ class Environment(relay.Node):
 
     @classmethod
     def from_row(cls, row: models.Environment) -> Self:
-        return cls(id=row.id, name=row.name, namespace=row.namespace, cluster_id=row.cluster_id)
+        return cls(
+            id=row.id, name=row.name, namespace=row.namespace, archived_at=row.archived_at, cluster_id=row.cluster_id
+        )
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Self | None]:
@@ -81,6 +89,9 @@ class App(relay.Node):
     name: str = strawberry.field(description="Unique DNS-1123 name of the app.")
     team: str = strawberry.field(description="The team that owns the app.")
     created_at: datetime = strawberry.field(description="When the app was created.")
+    archived_at: datetime | None = strawberry.field(
+        description="When it was deleted (archived, kept for its history); null while in use."
+    )
 
     @strawberry.field(description="The environments this app is attached to, with recorded status, by name.")
     async def environments(self, info: Info) -> list[AppEnvironment]:
@@ -94,7 +105,7 @@ class App(relay.Node):
 
     @classmethod
     def from_row(cls, row: models.App) -> Self:
-        return cls(id=row.id, name=row.name, team=row.team, created_at=row.created_at)
+        return cls(id=row.id, name=row.name, team=row.team, created_at=row.created_at, archived_at=row.archived_at)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Self | None]:
@@ -114,6 +125,9 @@ class AppEnvironment(relay.Node):
     status_since: datetime = strawberry.field(description="When the recorded status last changed.")
     status_observed_at: datetime | None = strawberry.field(
         description="When the status was last checked against the cluster; null if never."
+    )
+    archived_at: datetime | None = strawberry.field(
+        description="When the app was detached from the environment (kept for its history); null while attached."
     )
     app_id: strawberry.Private[int]
     environment_id: strawberry.Private[int]
@@ -198,6 +212,7 @@ class AppEnvironment(relay.Node):
             status_reason=row.status_reason,
             status_since=row.status_since,
             status_observed_at=row.status_observed_at,
+            archived_at=row.archived_at,
             app_id=row.app_id,
             environment_id=row.environment_id,
             loaded_app=app,

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -55,6 +56,12 @@ def _str_enum(enum_cls: type[StrEnum], name: str) -> Enum:
     return Enum(enum_cls, name=name, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
 
 
+def _unique_live_name(table: str) -> Index:
+    # Names are unique among rows not archived: a deleted one's name may be used again, its rows stay.
+    live = text("archived_at IS NULL")
+    return Index(f"uq_{table}_name_live", "name", unique=True, sqlite_where=live, postgresql_where=live)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -63,7 +70,7 @@ class Cluster(Base):
     __tablename__ = "clusters"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(63))
     server: Mapped[str | None] = mapped_column(String(2048))
     token: Mapped[str | None] = mapped_column(Text)
     ca_data: Mapped[str | None] = mapped_column(Text)
@@ -73,31 +80,42 @@ class Cluster(Base):
     in_cluster: Mapped[bool] = mapped_column(Boolean, default=False)
     simulated: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Deleted: kept (with what used it) so the audit trail stays whole; never used again.
+    archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (_unique_live_name("clusters"),)
 
 
 class Environment(Base):
     __tablename__ = "environments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(63))
     cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="RESTRICT"), index=True)
     namespace: Mapped[str] = mapped_column(String(63))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     cluster: Mapped[Cluster] = relationship(lazy="raise")
+
+    __table_args__ = (_unique_live_name("environments"),)
 
 
 class App(Base):
     __tablename__ = "apps"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(63))
     team: Mapped[str] = mapped_column(String(63))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     environments: Mapped[list[AppEnvironment]] = relationship(lazy="raise", back_populates="app")
 
-    __table_args__ = (Index("ix_apps_team_name", "team", "name"),)
+    __table_args__ = (
+        Index("ix_apps_team_name", "team", "name"),
+        _unique_live_name("apps"),
+    )
 
 
 class AppEnvironment(Base):
@@ -122,6 +140,8 @@ class AppEnvironment(Base):
     # later deploy or hibernate takes over. The status rules judge WAKING against it.
     wake_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Detached: kept with its history, out of every list and operation; attaching again revives it.
+    archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     app: Mapped[App] = relationship(lazy="raise", back_populates="environments")
     environment: Mapped[Environment] = relationship(lazy="raise")

@@ -158,6 +158,14 @@ class CatalogService:
                 )
         _raise_all(errors)
         assert app is not None and environment is not None
+        archived = await self.repository.archived_attachment(app.id, environment.id)
+        if archived is not None:  # attached before: the same row again, with its history
+            archived.archived_at = None
+            archived.release_name = release_name or app.name
+            archived.desired_replicas = 1 if replicas is None else replicas
+            await self.repository.session.flush()
+            archived.app, archived.environment = app, environment
+            return archived
         attachment = AppEnvironment(
             app_id=app.id,
             environment_id=environment.id,

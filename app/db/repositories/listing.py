@@ -56,7 +56,7 @@ def _escape_like(text: str) -> str:
 
 
 def _app_conditions(filter_: ListFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
+    conditions: list[ColumnElement[bool]] = [App.archived_at.is_(None)]
     if filter_.search:
         pattern = f"%{_escape_like(filter_.search.strip())}%"
         conditions.append(or_(App.name.ilike(pattern, escape="\\"), App.team.ilike(pattern, escape="\\")))
@@ -81,6 +81,8 @@ def _attachment_conditions(filter_: ListFilter) -> list[ColumnElement[bool]]:
         )
     if filter_.statuses is not None:
         conditions.append(AppEnvironment.status.in_(filter_.statuses))
+    if conditions:  # detached attachments match nothing (without conditions, any app matches)
+        conditions.append(AppEnvironment.archived_at.is_(None))
     return conditions
 
 
@@ -112,7 +114,7 @@ class ListingRepository:
 
     async def teams(self, scope: frozenset[str] | None) -> list[str]:
         """Every team owning an app, by name; within `scope`, those with an app attached to one of its environments."""
-        query = select(App.team).distinct().order_by(App.team)
+        query = select(App.team).distinct().where(App.archived_at.is_(None)).order_by(App.team)
         if scope is not None:
             query = query.where(
                 exists().where(AppEnvironment.app_id == App.id, *_attachment_conditions(ListFilter(scope=scope)))
@@ -126,7 +128,7 @@ class ListingRepository:
             select(AppEnvironment)
             .join(AppEnvironment.app)
             .join(AppEnvironment.environment)
-            .where(*_app_conditions(filter_), *_attachment_conditions(filter_))
+            .where(*_app_conditions(filter_), *_attachment_conditions(filter_), AppEnvironment.archived_at.is_(None))
         )
 
     async def app_environments_page(
@@ -159,7 +161,11 @@ class ListingRepository:
             select(AppEnvironment.status, func.count(AppEnvironment.id))
             .join(AppEnvironment.app)
             .join(AppEnvironment.environment)
-            .where(*_app_conditions(unfiltered_statuses), *_attachment_conditions(unfiltered_statuses))
+            .where(
+                *_app_conditions(unfiltered_statuses),
+                *_attachment_conditions(unfiltered_statuses),
+                AppEnvironment.archived_at.is_(None),
+            )
             .group_by(AppEnvironment.status)
         )
         counted = {AppStatus(status): int(count) for status, count in await self.session.execute(query)}
@@ -170,6 +176,6 @@ class ListingRepository:
             select(func.count(AppEnvironment.id))
             .join(AppEnvironment.app)
             .join(AppEnvironment.environment)
-            .where(*_app_conditions(filter_), *_attachment_conditions(filter_))
+            .where(*_app_conditions(filter_), *_attachment_conditions(filter_), AppEnvironment.archived_at.is_(None))
         )
         return int(await self.session.scalar(query) or 0)

@@ -149,7 +149,7 @@ class StatusRepository:
         """The app environments of these (namespace, release) pairs of a cluster (all its releases when
         None) that no operation holds now: an operation records what it did itself."""
         query = _OBSERVATION_TARGETS.join(OperationLease, OperationLease.app_environment_id == AppEnvironment.id).where(
-            Environment.cluster_id == cluster_id, OperationLease.holder.is_(None)
+            Environment.cluster_id == cluster_id, OperationLease.holder.is_(None), AppEnvironment.archived_at.is_(None)
         )
         if releases is not None:
             if not releases:
@@ -161,7 +161,13 @@ class StatusRepository:
         return _wired((await self.session.execute(_TARGETS.where(one_of(self.session, AppEnvironment.id, ids)))).all())
 
     async def targets_by_names(self, app_names: Sequence[str], environment_name: str) -> list[AppEnvironment]:
-        query = _TARGETS.where(App.name.in_(app_names), Environment.name == environment_name)
+        query = _TARGETS.where(
+            App.name.in_(app_names),
+            Environment.name == environment_name,
+            AppEnvironment.archived_at.is_(None),
+            App.archived_at.is_(None),
+            Environment.archived_at.is_(None),
+        )
         return _wired((await self.session.execute(query)).all())
 
     async def record_operations(self, left: Sequence[LeftBehind], *, cause: TransitionCause, actor: str) -> set[int]:
@@ -224,7 +230,11 @@ class StatusRepository:
 
     async def all_target_ids(self) -> list[int]:
         """Every app environment, grouped by environment so a batch shares namespaces."""
-        query = select(AppEnvironment.id).order_by(AppEnvironment.environment_id, AppEnvironment.id)
+        query = (
+            select(AppEnvironment.id)
+            .where(AppEnvironment.archived_at.is_(None))
+            .order_by(AppEnvironment.environment_id, AppEnvironment.id)
+        )
         return list(await self.session.scalars(query))
 
     async def hibernation_records(self, ids: Sequence[int]) -> dict[int, list[HibernationRecord]]:

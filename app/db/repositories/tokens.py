@@ -36,6 +36,16 @@ class TokenRepository:
         environment_names = {e.id: e.name for e in await self.session.scalars(select(Environment))}
         return [(t, sorted(environment_names[e.environment_id] for e in t.environments)) for t in tokens]
 
+    async def names_limited_to(self, environment_id: int) -> list[str]:
+        """The live tokens limited to this environment (among others), by name."""
+        query = (
+            select(ApiToken.name)
+            .join(ApiTokenEnvironment, ApiTokenEnvironment.token_id == ApiToken.id)
+            .where(ApiTokenEnvironment.environment_id == environment_id, ApiToken.revoked_at.is_(None))
+            .order_by(ApiToken.name)
+        )
+        return list(await self.session.scalars(query))
+
     async def add(self, token: ApiToken) -> None:
         self.session.add(token)
         await self.session.flush()
