@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from app.commands import admin, operations, reading, server
+from app.commands import clusters, operations, reading, server, tokens
 from app.commands.exit_codes import EXIT_CODES_HELP, CommandError, ExitCode
 from app.config import get_settings
 from app.logs import configure_logging
@@ -25,7 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     server.add_parsers(commands)
-    admin.add_parsers(commands)
+    tokens.add_parsers(commands)
+    clusters.add_parsers(commands)
     reading.add_parsers(commands)
     operations.add_parsers(commands)
     return parser
@@ -39,7 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(json_lines=get_settings().json_logs)
         if args.command in _SERVER_COMMANDS:
             return server.run(args)
-        return admin.run(args)
+        if args.command == "cluster":
+            return clusters.run(args)
+        return tokens.run(args)
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors())
         print(f"error: configuration: {problems}", file=sys.stderr)

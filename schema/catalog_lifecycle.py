@@ -10,7 +10,7 @@ import strawberry
 from app.services.catalog_changes import CatalogChanges, ClusterChange
 from schema.context import Info
 from schema.errors import OperationError
-from schema.mutations import run_catalog_change
+from schema.mutations import cluster_check, run_catalog_change
 from schema.types import App, AppEnvironment, Cluster, Environment
 
 _INPUT = "What to do; see the input type for each field."
@@ -25,6 +25,11 @@ class UpdateClusterInput:
     ca_data: str | None = strawberry.field(default=None, description="New base64 PEM of the CA (empty: none).")
     insecure_skip_tls_verify: bool | None = strawberry.field(
         default=None, description="Skip TLS verification (test clusters only)."
+    )
+    verify: bool = strawberry.field(
+        default=True,
+        description="Check before saving that the API server answers and the credentials may list and patch "
+        "the workload kinds in the namespaces of the cluster's environments.",
     )
 
 
@@ -82,6 +87,7 @@ async def _clusters_changed(info: Info, cluster_id: int) -> None:
     """This server's connection and cache of the cluster are dropped; the next use (and the cache
     keeper, at once) builds them again from the catalog, if it is still in use."""
     await info.context.services.live_status.registry.forget(cluster_id)
+    info.context.services.cluster_health.forget(cluster_id)
     info.context.services.cache_keeper.forget_cluster_soon(cluster_id)
 
 
@@ -98,7 +104,8 @@ class CatalogLifecycleMutation:
             ca_data=input.ca_data,
             insecure_skip_tls_verify=input.insecure_skip_tls_verify,
         )
-        row, errors = await run_catalog_change(info, lambda s: CatalogChanges(s).update_cluster(change))
+        check = cluster_check(info) if input.verify else None
+        row, errors = await run_catalog_change(info, lambda s: CatalogChanges(s).update_cluster(change, check))
         if row is not None:
             await _clusters_changed(info, row.id)
         return ClusterPayload(cluster=None if row is None else Cluster.from_row(row), errors=errors)

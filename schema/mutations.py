@@ -8,9 +8,11 @@ from typing import Annotated, TypeVar
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.cluster.verification import Credentials
 from app.domain.access import Action
 from app.domain.errors import HiberniaError, InvalidInputs
-from app.services.catalog import CatalogService, ClusterSpec
+from app.services.catalog import CatalogService, ClusterCheck, ClusterSpec
+from app.services.cluster_checks import check_cluster
 from schema.context import Info
 from schema.errors import OperationError, operation_errors
 from schema.types import App, AppEnvironment, Cluster, Environment
@@ -39,6 +41,16 @@ async def run_catalog_change(
         return None, operation_errors(error)
 
 
+def cluster_check(info: Info) -> ClusterCheck:
+    """Verifies clusters with this server's Kubernetes timeout."""
+    seconds = info.context.settings.cluster_timeout_seconds
+
+    async def check(credentials: Credentials, namespaces: Sequence[str]) -> None:
+        await check_cluster(credentials, namespaces, request_seconds=seconds)
+
+    return check
+
+
 @strawberry.input(description="A cluster to register. Give exactly one of `server`, or `simulated: true`.")
 class CreateClusterInput:
     name: str = strawberry.field(description="Unique DNS-1123 name, e.g. `prod-eu`.")
@@ -49,6 +61,11 @@ class CreateClusterInput:
         default=False, description="Skip TLS verification (test clusters only)."
     )
     simulated: bool = strawberry.field(default=False, description="True when `server` is a Hibernia cluster simulator.")
+    verify: bool = strawberry.field(
+        default=True,
+        description="Check before saving that the API server answers `/version` and accepts the credentials "
+        "(a SelfSubjectAccessReview); false registers a cluster that is not reachable yet.",
+    )
 
 
 @strawberry.type(description="The result of `createCluster`.")
@@ -113,7 +130,8 @@ class CatalogMutation:
             insecure_skip_tls_verify=input.insecure_skip_tls_verify,
             simulated=input.simulated,
         )
-        row, errors = await run_catalog_change(info, lambda s: CatalogService(s).create_cluster(spec))
+        check = cluster_check(info) if input.verify else None
+        row, errors = await run_catalog_change(info, lambda s: CatalogService(s).create_cluster(spec, check))
         if row is not None:
             info.context.services.cache_keeper.sync_soon()  # its cache is synced within seconds
         return CreateClusterPayload(cluster=None if row is None else Cluster.from_row(row), errors=errors)

@@ -32,6 +32,15 @@ _FIRST = "How many rows to return, 1 to 100 (default 20)."
 _AFTER = "Return rows after this cursor (a previous page's `pageInfo.endCursor`)."
 
 
+@strawberry.type(description="Whether a cluster answers, as this server sees it.")
+class ClusterHealth:
+    reachable: bool | None = strawberry.field(
+        description="True when the API server answered (even to refuse the credentials); null when not checked."
+    )
+    last_contact_at: datetime | None = strawberry.field(description="When it last answered; null if not yet.")
+    last_error: str | None = strawberry.field(description="What went wrong the last time; null when all was well.")
+
+
 @strawberry.type(description="A Kubernetes API server Hibernia talks to. Credentials are never returned.")
 class Cluster(relay.Node):
     id: relay.NodeID[int]
@@ -41,6 +50,18 @@ class Cluster(relay.Node):
     archived_at: datetime | None = strawberry.field(
         description="When it was deleted (archived, kept for its history); null while in use."
     )
+
+    @strawberry.field(
+        description="Whether this server reaches the cluster now (asked at most every few seconds): null for "
+        "clusters reached by a kubeconfig path or in-cluster config."
+    )
+    async def health(self, info: Info) -> ClusterHealth:
+        row = await info.context.loaders.cluster_by_id.load(self.id)
+        assert row is not None
+        health = await info.context.services.cluster_health.of(row)
+        return ClusterHealth(
+            reachable=health.reachable, last_contact_at=health.last_contact_at, last_error=health.last_error
+        )
 
     @classmethod
     def from_row(cls, row: models.Cluster) -> Self:

@@ -80,7 +80,11 @@ OPERATIONS: dict[str, tuple[str, Operation]] = {
     ),
     "createCluster": (
         "manage-global",
-        _mutation(CREATE_CLUSTER, "createCluster", lambda e: {"name": f"c-{e}", "server": "http://127.0.0.1:1"}),
+        _mutation(
+            CREATE_CLUSTER,
+            "createCluster",
+            lambda e: {"name": f"c-{e}", "server": "http://127.0.0.1:1", "verify": False},
+        ),
     ),
     "createEnvironment": (
         "manage-global",
@@ -213,7 +217,9 @@ async def test_development_acts_as_local_admin_without_a_token(
 ) -> None:
     await _catalog(graphql, simulator)
 
-    created = await graphql.query(CREATE_CLUSTER, {"input": {"name": "other", "server": "http://127.0.0.1:1"}})
+    created = await graphql.query(
+        CREATE_CLUSTER, {"input": {"name": "other", "server": "http://127.0.0.1:1", "verify": False}}
+    )
 
     assert created["createCluster"]["errors"] == []
 

@@ -134,7 +134,7 @@ def test_serve_demo_migrates_and_answers_the_readme_query(tmp_path: Path) -> Non
         output.close()
 
 
-def test_cluster_add_registers_a_kubeconfig_cluster(tmp_path: Path) -> None:
+def test_cluster_add_refuses_a_dead_server_unless_told_not_to_check(tmp_path: Path) -> None:
     env = {**os.environ, "HIBERNIA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"}
     assert _hibernia("migrate", env=env).returncode == 0
     kubeconfig = tmp_path / "kubeconfig"
@@ -143,12 +143,15 @@ def test_cluster_add_registers_a_kubeconfig_cluster(tmp_path: Path) -> None:
         "clusters: [{name: sim, cluster: {server: 'http://127.0.0.1:1'}}]\n"
         "contexts: [{name: sim, context: {cluster: sim, user: u}}]\nusers: [{name: u, user: {token: t}}]\n"
     )
+    add = ("cluster", "add", "--name", "prod-eu", "--kubeconfig", str(kubeconfig))
 
-    added = _hibernia("cluster", "add", "--name", "prod-eu", "--kubeconfig", str(kubeconfig), env=env)
-    again = _hibernia("cluster", "add", "--name", "prod-eu", "--kubeconfig", str(kubeconfig), env=env)
+    dead = _hibernia(*add, env=env)
+    unchecked = _hibernia(*add, "--no-verify", env=env)
+    again = _hibernia(*add, "--no-verify", env=env)
     missing = _hibernia("cluster", "add", "--name", "x", "--kubeconfig", str(tmp_path / "nope"), env=env)
 
-    assert added.returncode == 0, added.stderr
+    assert dead.returncode == 5 and "does not answer" in _one_line_error(dead)
+    assert unchecked.returncode == 0, unchecked.stderr
     assert again.returncode == 2 and "already exists" in again.stderr
     assert missing.returncode == 2
 

@@ -53,6 +53,15 @@ class _KindApi:
     patch: _Operation
 
 
+def _pem_file(data: str, prefix: str, suffix: str) -> str:
+    """A private temporary file holding PEM (given as PEM or base64 of PEM), for the TLS library."""
+    text = data if "-----BEGIN" in data else base64.b64decode(data).decode("ascii")
+    handle, path = tempfile.mkstemp(prefix=prefix, suffix=suffix)
+    with os.fdopen(handle, "w") as file:
+        file.write(text)
+    return path
+
+
 class KubernetesGateway:
     """A `ClusterGateway` for one cluster (one kubernetes-asyncio `Configuration`)."""
 
@@ -99,9 +108,13 @@ class KubernetesGateway:
         token: str | None = None,
         ca_data: str | None = None,
         insecure_skip_tls_verify: bool = False,
+        *,
+        client_certificate_data: str | None = None,
+        client_key_data: str | None = None,
         **options: Any,
     ) -> KubernetesGateway:
-        """From an API server URL, a bearer token and a CA (PEM, or base64 of PEM as in a kubeconfig)."""
+        """From an API server URL, a bearer token, a CA and a client certificate and key (PEM, or base64
+        of PEM as in a kubeconfig)."""
         configuration = Configuration(host=server.rstrip("/"))
         if token:
             configuration.api_key = {"BearerToken": token}
@@ -114,6 +127,10 @@ class KubernetesGateway:
                 file.write(pem)
             configuration.ssl_ca_cert = path
             cleanup = (path,)
+        if client_certificate_data and client_key_data:
+            configuration.cert_file = _pem_file(client_certificate_data, "hibernia-client-", ".crt")
+            configuration.key_file = _pem_file(client_key_data, "hibernia-client-", ".key")
+            cleanup = (*cleanup, configuration.cert_file, configuration.key_file)
         configuration.verify_ssl = not insecure_skip_tls_verify
         return cls(configuration, cleanup_files=cleanup, **options)
 

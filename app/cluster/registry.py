@@ -22,6 +22,8 @@ class ClusterAccess:
     server: str | None = None
     token: str | None = None
     ca_data: str | None = None
+    client_certificate_data: str | None = None
+    client_key_data: str | None = None
     insecure_skip_tls_verify: bool = False
     kubeconfig_path: str | None = None
     kubeconfig_context: str | None = None
@@ -77,7 +79,13 @@ class ClusterRegistry:
         }
         if access.server:
             return KubernetesGateway.from_server(
-                access.server, access.token, access.ca_data, access.insecure_skip_tls_verify, **options
+                access.server,
+                access.token,
+                access.ca_data,
+                access.insecure_skip_tls_verify,
+                client_certificate_data=access.client_certificate_data,
+                client_key_data=access.client_key_data,
+                **options,
             )
         if access.kubeconfig_path:
             return await KubernetesGateway.from_kubeconfig(access.kubeconfig_path, access.kubeconfig_context, **options)

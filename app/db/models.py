@@ -74,6 +74,9 @@ class Cluster(Base):
     server: Mapped[str | None] = mapped_column(String(2048))
     token: Mapped[str | None] = mapped_column(Text)
     ca_data: Mapped[str | None] = mapped_column(Text)
+    # A client certificate and key (base64 of PEM, as in a kubeconfig), for clusters that take them.
+    client_certificate_data: Mapped[str | None] = mapped_column(Text)
+    client_key_data: Mapped[str | None] = mapped_column(Text)
     insecure_skip_tls_verify: Mapped[bool] = mapped_column(Boolean, default=False)
     kubeconfig_path: Mapped[str | None] = mapped_column(String(4096))
     kubeconfig_context: Mapped[str | None] = mapped_column(String(253))

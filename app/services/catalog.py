@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.cluster.verification import Credentials
 from app.db.models import App, AppEnvironment, Cluster, Environment
 from app.db.repositories.catalog import CatalogRepository
 from app.domain.errors import ErrorCode, HiberniaError, InvalidInput, InvalidInputs, NotFound
 from app.domain.names import RELEASE_NAME_MAX, validate_dns_label, validate_server_url
 
 MAX_REPLICAS = 1000
+
+# Verifies a cluster before it is saved (credentials, the namespaces its environments use); raises
+# the HiberniaError saying what is wrong.
+ClusterCheck = Callable[[Credentials, Sequence[str]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +26,8 @@ class ClusterSpec:
     server: str | None = None
     token: str | None = None
     ca_data: str | None = None
+    client_certificate_data: str | None = None
+    client_key_data: str | None = None
     insecure_skip_tls_verify: bool = False
     kubeconfig_path: str | None = None
     kubeconfig_context: str | None = None
@@ -58,7 +65,9 @@ class CatalogService:
 
     # -- changes ----------------------------------------------------------------------------------
 
-    async def create_cluster(self, spec: ClusterSpec) -> Cluster:
+    async def create_cluster(self, spec: ClusterSpec, check: ClusterCheck | None = None) -> Cluster:
+        """Validates, then (with `check`) verifies the cluster answers and accepts the credentials,
+        then saves it."""
         errors: list[HiberniaError] = []
         _try(errors, lambda: validate_dns_label(spec.name, field="name", what="Cluster name"))
         sources = [bool(spec.server), bool(spec.kubeconfig_path), spec.in_cluster]
@@ -74,11 +83,25 @@ class CatalogService:
         if not errors and await self.repository.cluster_by_name(spec.name):
             errors.append(InvalidInput(f"A cluster named '{spec.name}' already exists.", field="name"))
         _raise_all(errors)
+        if check is not None and spec.server:
+            await check(
+                Credentials(
+                    server=spec.server,
+                    token=spec.token,
+                    ca_data=spec.ca_data,
+                    client_certificate_data=spec.client_certificate_data,
+                    client_key_data=spec.client_key_data,
+                    insecure_skip_tls_verify=spec.insecure_skip_tls_verify,
+                ),
+                [],
+            )
         cluster = Cluster(
             name=spec.name,
             server=spec.server,
             token=spec.token,
             ca_data=spec.ca_data,
+            client_certificate_data=spec.client_certificate_data,
+            client_key_data=spec.client_key_data,
             insecure_skip_tls_verify=spec.insecure_skip_tls_verify,
             kubeconfig_path=spec.kubeconfig_path,
             kubeconfig_context=spec.kubeconfig_context,

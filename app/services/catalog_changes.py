@@ -14,7 +14,8 @@ from app.db.repositories.tokens import TokenRepository
 from app.db.types import utcnow
 from app.domain.errors import ErrorCode, HiberniaError, InvalidInput, NotFound
 from app.domain.names import validate_dns_label, validate_server_url
-from app.services.catalog import missing_attachment
+from app.services.catalog import ClusterCheck, missing_attachment
+from app.services.cluster_checks import credentials_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +40,9 @@ class CatalogChanges:
         self.repository = CatalogRepository(session)
         self.tokens = TokenRepository(session)
 
-    async def update_cluster(self, change: ClusterChange) -> Cluster:
+    async def update_cluster(self, change: ClusterChange, check: ClusterCheck | None = None) -> Cluster:
+        """Changes how a cluster is reached; with `check`, only once the new way is verified against the
+        namespaces of its environments."""
         cluster = await self._cluster(change.name)
         if change.server is not None:
             if not cluster.server:
@@ -54,6 +57,10 @@ class CatalogChanges:
             cluster.ca_data = change.ca_data or None
         if change.insecure_skip_tls_verify is not None:
             cluster.insecure_skip_tls_verify = change.insecure_skip_tls_verify
+        credentials = credentials_of(cluster)
+        if check is not None and credentials is not None:
+            namespaces = await self.repository.namespaces_on_cluster(cluster.id)
+            await check(credentials, namespaces)  # a failure rolls the change back
         await self.repository.session.flush()
         return cluster
 

@@ -12,6 +12,7 @@ from app.config import Settings
 from app.metrics import Metrics
 from app.services.bulk import BulkService
 from app.services.cache_keeper import CacheKeeper
+from app.services.cluster_checks import ClusterHealth
 from app.services.deploy import DeployService
 from app.services.elections import Elections
 from app.services.hibernation import HibernationService
@@ -43,6 +44,7 @@ class Services:
     elections: Elections
     observer: ClusterObserver
     cache_keeper: CacheKeeper
+    cluster_health: ClusterHealth
 
 
 def build_services(
@@ -98,4 +100,5 @@ def build_services(
         observer=observer,
         # Clusters created on another server get their cache here within a heartbeat.
         cache_keeper=CacheKeeper(session_factory, caches, observer, interval=settings.heartbeat_seconds),
+        cluster_health=ClusterHealth(settings.cluster_timeout_seconds),
     )

@@ -57,6 +57,8 @@ def access_of(cluster: Cluster) -> ClusterAccess:
         server=cluster.server,
         token=cluster.token,
         ca_data=cluster.ca_data,
+        client_certificate_data=cluster.client_certificate_data,
+        client_key_data=cluster.client_key_data,
         insecure_skip_tls_verify=cluster.insecure_skip_tls_verify,
         kubeconfig_path=cluster.kubeconfig_path,
         kubeconfig_context=cluster.kubeconfig_context,

@@ -70,6 +70,10 @@ Admin endpoints (JSON; never faulted, never recorded):
     GET   /_simulator/stuck      {"workloads": ["namespace/name", ...]}
     PUT   /_simulator/stuck      replace the stuck set: those workloads never get ready pods and
                                  their Progressing condition turns ProgressDeadlineExceeded
+    GET   /_simulator/access     {"tokens": {"<token>": ["patch deployments", ...]}}
+    PUT   /_simulator/access     replace the extra bearer tokens and the verbs forbidden to each
+                                 (403, and `allowed: false` in SelfSubjectAccessReviews, which
+                                 POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews answers)
     GET   /_simulator/requests   {"total": N, "counts": {"list Deployment": 2, ...},
                                   "requests": [{method, path, verb, kind, namespace, name,
                                                 subresource, label_selector, status}, ...]}

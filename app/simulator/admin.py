@@ -131,6 +131,23 @@ async def forget_history_endpoint(request: Request) -> Response:
     return JSONResponse(_watch_settings(state))
 
 
+async def access_endpoint(request: Request) -> Response:
+    """GET: the extra tokens and what is forbidden to each. PUT {"tokens": {"<token>": ["patch
+    deployments", ...]}}: replace them."""
+    state: SimulatorState = request.app.state.simulator
+    if request.method == "PUT":
+        body = await request.json()
+        tokens = body.get("tokens") if isinstance(body, dict) else None
+        if not isinstance(tokens, dict) or not all(
+            isinstance(rules, list) and all(isinstance(rule, str) for rule in rules) for rules in tokens.values()
+        ):
+            return JSONResponse({"error": '"tokens" must map tokens to lists of "verb resource"'}, status_code=400)
+        state.access.reset()
+        for token, rules in tokens.items():
+            state.access.grant(str(token), rules)
+    return JSONResponse(state.access.as_json())
+
+
 async def stuck_endpoint(request: Request) -> Response:
     """GET: the stuck workloads. PUT {"workloads": ["ns/name", ...]}: replace the set."""
     state = _state(request)
@@ -187,6 +204,7 @@ def admin_routes() -> list[BaseRoute]:
         Route("/_simulator/watches/drop", drop_watches_endpoint, methods=["POST"]),
         Route("/_simulator/watches/forget", forget_history_endpoint, methods=["POST"]),
         Route("/_simulator/stuck", stuck_endpoint, methods=["GET", "PUT"]),
+        Route("/_simulator/access", access_endpoint, methods=["GET", "PUT"]),
         Route("/_simulator/requests", requests_endpoint, methods=["GET", "DELETE"]),
         Route("/_simulator/reset", reset_endpoint, methods=["POST"]),
         Route("/_simulator/objects", objects_endpoint, methods=["GET"]),

@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from app.simulator import errors
+from app.simulator.access import SSAR_PATH, access_review, bearer
 from app.simulator.admin import admin_routes
 from app.simulator.connections import ConnectionReset
 from app.simulator.discovery import discovery_document
@@ -104,6 +105,8 @@ async def _kubernetes_endpoint(request: Request) -> Response:
         return PlainTextResponse("ok")
     api_route: ApiRoute | None = None
     status = 500
+    if path.rstrip("/") == SSAR_PATH and request.method == "POST":
+        return await _access_review(state, request)
     try:
         try:
             document = _document(request)
@@ -119,8 +122,12 @@ async def _kubernetes_endpoint(request: Request) -> Response:
             decision = FaultDecision(
                 error=errors.service_unavailable("the API server is unavailable (simulated outage)")
             )
-        elif state.token is not None and request.headers.get("authorization") != f"Bearer {state.token}":
+        elif not state.authenticated(bearer(request.headers.get("authorization"))):
             decision = FaultDecision(error=errors.unauthorized())
+        elif api_route is not None and not state.access.allows(
+            bearer(request.headers.get("authorization")), verb, api_route.resource.plural
+        ):
+            decision = FaultDecision(error=errors.forbidden(api_route.resource, verb, namespace))
         else:
             decision = state.faults.decide(verb, namespace, api_route.resource if api_route else None)
         if decision.delay > 0 and await _sleep_unless_disconnected(request, decision.delay):
@@ -157,6 +164,38 @@ async def _kubernetes_endpoint(request: Request) -> Response:
         return response
     finally:
         state.log.append(_recorded(request, api_route, status))
+
+
+async def _access_review(state: SimulatorState, request: Request) -> Response:
+    token = bearer(request.headers.get("authorization"))
+    status = 201
+    try:
+        if state.faults.faults.outage:
+            raise errors.service_unavailable("the API server is unavailable (simulated outage)")
+        if not state.authenticated(token):
+            raise errors.unauthorized()
+        try:
+            body = await request.json()
+        except ValueError:
+            raise errors.bad_request("the body is not JSON") from None
+        return JSONResponse(access_review(state.access, token, body), status_code=201)
+    except ApiError as exc:
+        status = exc.code
+        return _status_response(exc)
+    finally:
+        state.log.append(
+            RecordedRequest(
+                method="POST",
+                path=request.url.path,
+                verb="create",
+                kind="SelfSubjectAccessReview",
+                namespace=None,
+                name=None,
+                subresource=None,
+                label_selector=None,
+                status=status,
+            )
+        )
 
 
 def _recorded(request: Request, api_route: ApiRoute | None, status: int) -> RecordedRequest:

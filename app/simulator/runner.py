@@ -122,6 +122,11 @@ class SimulatedCluster:
         self.fault_injector.set(new)
         return new
 
+    def grant(self, token: str, *, deny: list[str] | tuple[str, ...] = ()) -> None:
+        """Accept another bearer token, with these verbs forbidden to it ("patch deployments",
+        "list *"); an empty `deny` grants everything. `reset()` forgets it."""
+        self.state.access.grant(token, deny)
+
     def set_stuck(self, *workloads: str) -> None:
         """Make these workloads (`namespace/name`) stuck; every other one recovers."""
         self.controller.set_stuck(set(workloads))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.simulator.access import AccessRules
 from app.simulator.connections import ConnectionRegistry
 from app.simulator.controller import Controller
 from app.simulator.faults import FaultInjector
@@ -27,6 +28,10 @@ class SimulatorState:
     watches: WatchHub
     token: str | None = None
     connections: ConnectionRegistry = field(default_factory=ConnectionRegistry)
+    access: AccessRules = field(default_factory=AccessRules)
+
+    def authenticated(self, token: str | None) -> bool:
+        return self.token is None or token == self.token or (token is not None and self.access.knows(token))
 
     def reset(self, *, objects: bool) -> None:
         """Heal faults, unstick workloads, restore the controller's and the watches' settings,
@@ -34,6 +39,7 @@ class SimulatorState:
         the watches' back would make their view wrong: open watches end and the history is
         forgotten, so that clients relist."""
         self.faults.reset()
+        self.access.reset()
         self.controller.reset()
         self.watches.reset_settings()
         self.log.clear()

@@ -1,5 +1,6 @@
 """catalog lifecycle: clusters, environments, apps and attachments archived instead of deleted (names
-unique among the rest); rollbacks link to the deployment they rolled back
+unique among the rest); clusters keep client certificates from kubeconfigs; rollbacks link to the
+deployment they rolled back
 
 Revision ID: 0008_catalog_lifecycle
 Revises: 0006_watch_observations
@@ -22,6 +23,9 @@ _LIVE = sa.text("archived_at IS NULL")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("clusters", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("client_certificate_data", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("client_key_data", sa.Text(), nullable=True))
     for table in (*_NAMED, "app_environments"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True))
@@ -53,3 +57,6 @@ def downgrade() -> None:
     for table in (*_NAMED, "app_environments"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column("archived_at")
+    with op.batch_alter_table("clusters", schema=None) as batch_op:
+        batch_op.drop_column("client_key_data")
+        batch_op.drop_column("client_certificate_data")

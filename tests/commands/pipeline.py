@@ -57,6 +57,26 @@ async def hibernia(server: ServerProcess | str, *args: str, token: str | None = 
     return Run(process.returncode, stdout.decode(), stderr.decode())
 
 
+async def hibernia_admin(database_url: str, *args: str) -> Run:
+    """A `hibernia` command that works on the database directly (cluster, token)."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("HIBERNIA_")}
+    env["HIBERNIA_DATABASE_URL"] = database_url
+    env["HIBERNIA_CLUSTER_TIMEOUT_SECONDS"] = "3"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app.cli",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode is not None
+    return Run(process.returncode, stdout.decode(), stderr.decode())
+
+
 async def catalog(server: ServerProcess, simulator: SimulatedCluster, replicas: int = 2) -> None:
     """Environment `dev` with api, web and worker running `<app>:1`."""
     client = server.client

@@ -34,8 +34,11 @@ async def create_catalog(
     environments: dict[str, str] | None = None,
     apps: dict[str, tuple[str, list[str]]] | None = None,
 ) -> None:
-    """A cluster `c1`, the given environments (name → namespace) and apps (name → (team, envs))."""
-    data = await graphql.query(CREATE_CLUSTER, {"input": {"name": "c1", "server": "http://127.0.0.1:1"}})
+    """A cluster `c1` (registered unchecked: nothing listens there), the given environments (name →
+    namespace) and apps (name → (team, envs))."""
+    data = await graphql.query(
+        CREATE_CLUSTER, {"input": {"name": "c1", "server": "http://127.0.0.1:1", "verify": False}}
+    )
     assert data["createCluster"]["errors"] == []
     for name, namespace in (environments or {}).items():
         data = await graphql.query(

@@ -116,6 +116,10 @@ class CatalogRepository:
         query = select(Environment.name).where(Environment.cluster_id == cluster_id, _live(Environment))
         return list(await self.session.scalars(query.order_by(Environment.name)))
 
+    async def namespaces_on_cluster(self, cluster_id: int) -> list[str]:
+        query = select(Environment.namespace).where(Environment.cluster_id == cluster_id, _live(Environment))
+        return sorted(set(await self.session.scalars(query)))
+
     async def app_names_in_environment(self, environment_id: int) -> list[str]:
         query = (
             select(App.name)

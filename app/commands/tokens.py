@@ -1,11 +1,10 @@
-"""Commands that work on the database directly, for whoever runs the server: tokens, clusters."""
+"""`hibernia token create|list|revoke`: API tokens, in the database directly."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
-from pathlib import Path
 
 from app.commands.database import migrated_database
 from app.commands.exit_codes import CommandError, ExitCode
@@ -24,42 +23,9 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     revoke = token_commands.add_parser("revoke", help="Revoke a token by name.")
     revoke.add_argument("--name", required=True, help="The token's name.")
 
-    cluster = commands.add_parser("cluster", help="Manage registered clusters.")
-    cluster_commands = cluster.add_subparsers(dest="cluster_command", required=True)
-    add = cluster_commands.add_parser("add", help="Register a cluster from a kubeconfig file and context.")
-    add.add_argument("--name", required=True, help="Unique DNS-1123 name for the cluster.")
-    source = add.add_mutually_exclusive_group(required=True)
-    source.add_argument("--kubeconfig", help="Path of the kubeconfig file.")
-    source.add_argument("--in-cluster", action="store_true", help="Use the pod's service account.")
-    add.add_argument("--context", help="Kubeconfig context (default: the file's current context).")
-
 
 def run(args: argparse.Namespace) -> int:
-    if args.command == "token":
-        return asyncio.run(_token(args))
-    kubeconfig = None
-    if args.kubeconfig is not None:
-        path = Path(args.kubeconfig).expanduser()
-        if not path.is_file():
-            raise CommandError(ExitCode.USAGE, f"no kubeconfig file at {args.kubeconfig}")
-        kubeconfig = str(path.resolve())  # the server may run from another directory
-    return asyncio.run(_add_cluster(args.name, kubeconfig, args.context, args.in_cluster))
-
-
-async def _add_cluster(name: str, kubeconfig: str | None, context: str | None, in_cluster: bool) -> int:
-    from app.db.engine import create_session_factory
-    from app.domain.errors import HiberniaError, InvalidInputs
-    from app.services.catalog import CatalogService, ClusterSpec
-
-    spec = ClusterSpec(name=name, kubeconfig_path=kubeconfig, kubeconfig_context=context, in_cluster=in_cluster)
-    async with migrated_database() as engine:
-        try:
-            async with create_session_factory(engine)() as session, session.begin():
-                await CatalogService(session).create_cluster(spec)
-        except (HiberniaError, InvalidInputs) as error:
-            raise CommandError(ExitCode.USAGE, str(error)) from None
-    print(f"cluster '{name}' registered")
-    return 0
+    return asyncio.run(_token(args))
 
 
 async def _token(args: argparse.Namespace) -> int:
