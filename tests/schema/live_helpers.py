@@ -15,6 +15,8 @@ async def register_simulator(graphql: GraphQLClient, simulator: SimulatedCluster
         {"input": {"name": name, "server": simulator.url, "token": SIMULATOR_TOKEN, "simulated": True}},
     )
     assert data["createCluster"]["errors"] == []
+    # Registering checks the cluster (/version, a SelfSubjectAccessReview); tests count what follows.
+    simulator.clear_requests()
 
 
 async def add_environment(graphql: GraphQLClient, name: str, namespace: str, cluster: str = "sim") -> None:

@@ -135,7 +135,8 @@ async def test_updates_change_the_team_the_namespace_and_how_the_cluster_is_reac
     moved = await _change(graphql, UPDATE_ENVIRONMENT, name="dev", namespace="elsewhere")
     gone = await graphql.query('{ appStatus(app: "web", environment: "dev") { status } }')
     back = await _change(graphql, UPDATE_ENVIRONMENT, name="dev", namespace=NS)
-    dead = await _change(graphql, UPDATE_CLUSTER, name="sim", server="http://127.0.0.1:9")
+    refused = await _change(graphql, UPDATE_CLUSTER, name="sim", server="http://127.0.0.1:9")
+    dead = await _change(graphql, UPDATE_CLUSTER, name="sim", server="http://127.0.0.1:9", verify=False)
     unreachable = await graphql.query('{ appStatus(app: "web", environment: "dev") { status } }')
     healed = await _change(graphql, UPDATE_CLUSTER, name="sim", server=simulator.url)
     reachable = await graphql.query('{ appStatus(app: "web", environment: "dev") { status } }')
@@ -145,6 +146,7 @@ async def test_updates_change_the_team_the_namespace_and_how_the_cluster_is_reac
     assert team["app"] == {"name": "web", "team": "storefront"}
     assert moved["environment"]["namespace"] == "elsewhere" and back["errors"] == []
     assert gone["appStatus"]["status"] == "MISSING"
+    assert codes(refused) == ["CLUSTER_UNAVAILABLE"]  # checked first: nothing was saved
     assert dead["errors"] == [] and unreachable["appStatus"]["status"] == "UNKNOWN"
     assert healed["cluster"]["server"] == simulator.url and reachable["appStatus"]["status"] == "HEALTHY"
     assert codes(bad_url) == ["INVALID_INPUT"] and codes(bad_team) == ["INVALID_INPUT"]
