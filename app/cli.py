@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from app.commands import clusters, operations, reading, server, tokens
+from app.commands import catalog, clusters, operations, reading, server, tokens
 from app.commands.exit_codes import EXIT_CODES_HELP, CommandError, ExitCode
 from app.config import get_settings
 from app.logs import configure_logging
@@ -27,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     server.add_parsers(commands)
     tokens.add_parsers(commands)
     clusters.add_parsers(commands)
+    catalog.add_parsers(commands)
     reading.add_parsers(commands)
     operations.add_parsers(commands)
     return parser
@@ -42,6 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return server.run(args)
         if args.command == "cluster":
             return clusters.run(args)
+        if args.command in ("environment", "app"):
+            return catalog.run(args)
         return tokens.run(args)
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors())
