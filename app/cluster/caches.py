@@ -19,7 +19,7 @@ class ClusterCaches:
     def __init__(self, registry: ClusterRegistry) -> None:
         self.registry = registry
         self._caches: dict[int, ClusterCache] = {}
-        self._names: dict[int, str] = {}
+        self._accesses: dict[int, ClusterAccess] = {}
         self._listeners: list[Changed] = []
         self._lock = asyncio.Lock()
 
@@ -34,8 +34,12 @@ class ClusterCaches:
         return list(self._caches)
 
     async def ensure(self, access: ClusterAccess, namespaces: Collection[str]) -> ClusterCache | None:
-        """The cluster's cache, started if it was not; None when no client can be made for it."""
+        """The cluster's cache, started if it was not, or started again when the cluster's connection
+        changed (another server ran `updateCluster`); None when no client can be made for it."""
         cache = self._caches.get(access.id)
+        if cache is not None and self._accesses[access.id] != access:
+            await self.forget(access.id)
+            cache = None
         if cache is None:
             async with self._lock:
                 cache = self._caches.get(access.id)
@@ -47,14 +51,14 @@ class ClusterCaches:
                         return None
                     cache = ClusterCache(access.id, gateway, self._changed)
                     cache.start(namespaces)
-                    self._caches[access.id], self._names[access.id] = cache, access.name
+                    self._caches[access.id], self._accesses[access.id] = cache, access
                     return cache
         cache.watch_namespaces(namespaces)
         return cache
 
     async def forget(self, cluster_id: int) -> None:
         cache = self._caches.pop(cluster_id, None)
-        self._names.pop(cluster_id, None)
+        self._accesses.pop(cluster_id, None)
         if cache is not None:
             await cache.stop()
 
@@ -63,7 +67,7 @@ class ClusterCaches:
             await self.forget(cluster_id)
 
     def health(self) -> dict[str, CacheHealth]:
-        return {self._names[i]: cache.health() for i, cache in self._caches.items()}
+        return {self._accesses[i].name: cache.health() for i, cache in self._caches.items()}
 
     def _changed(self, cluster_id: int, releases: set[Release]) -> None:
         for listener in self._listeners:

@@ -1,4 +1,7 @@
-"""One gateway per registered cluster, created on first use and closed at shutdown."""
+"""One gateway per registered cluster, created on first use and closed at shutdown.
+
+Every caller passes the cluster's connection as the database has it now, so a cluster changed by
+`updateCluster` on any server gets a new gateway here at its next use (the old one is closed)."""
 
 from __future__ import annotations
 
@@ -38,16 +41,20 @@ class ClusterRegistry:
         self.settings = settings
         self._factory = factory or self._kubernetes_gateway
         self._gateways: dict[int, ClusterGateway] = {}
+        self._accesses: dict[int, ClusterAccess] = {}
         self._lock = asyncio.Lock()
         # Set by the app: every gateway then counts its calls per cluster and outcome.
         self.metrics: Metrics | None = None
 
     async def gateway(self, access: ClusterAccess) -> ClusterGateway:
         gateway = self._gateways.get(access.id)
-        if gateway is not None:
+        if gateway is not None and self._accesses[access.id] == access:
             return gateway
         async with self._lock:
             gateway = self._gateways.get(access.id)
+            if gateway is not None and self._accesses[access.id] != access:  # changed since: reconnect
+                await self.forget(access.id)
+                gateway = None
             if gateway is None:
                 try:
                     gateway = await self._factory(access)
@@ -59,16 +66,17 @@ class ClusterRegistry:
                     ) from error
                 if self.metrics is not None:
                     gateway = InstrumentedGateway(gateway, access.name, self.metrics)
-                self._gateways[access.id] = gateway
+                self._gateways[access.id], self._accesses[access.id] = gateway, access
             return gateway
 
     async def forget(self, cluster_id: int) -> None:
+        self._accesses.pop(cluster_id, None)
         gateway = self._gateways.pop(cluster_id, None)
         if gateway is not None:
             await gateway.close()
 
     async def close(self) -> None:
-        gateways, self._gateways = list(self._gateways.values()), {}
+        gateways, self._gateways, self._accesses = list(self._gateways.values()), {}, {}
         await asyncio.gather(*(g.close() for g in gateways), return_exceptions=True)
 
     async def _kubernetes_gateway(self, access: ClusterAccess) -> ClusterGateway:
