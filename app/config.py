@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     # within seconds. Off: every live read lists, and the refresher alone catches outside changes.
     watch_clusters: bool = Field(default=True, validation_alias=AliasChoices("HIBERNIA_WATCH_CLUSTERS"))
     reconcile_seconds: float = Field(default=2.0, ge=0, validation_alias=AliasChoices("HIBERNIA_RECONCILE_SECONDS"))
+    # A StatefulSet still rolling out this long after its last spec change is DEGRADED (Deployments
+    # carry their own deadline in spec.progressDeadlineSeconds).
+    statefulset_progress_deadline_seconds: int = Field(
+        default=600, ge=1, validation_alias=AliasChoices("HIBERNIA_STATEFULSET_PROGRESS_DEADLINE_SECONDS")
+    )
     bulk_concurrency: int = Field(default=8, ge=1, validation_alias=AliasChoices("HIBERNIA_BULK_CONCURRENCY"))
     max_query_depth: int = Field(default=12, ge=2, validation_alias=AliasChoices("HIBERNIA_MAX_QUERY_DEPTH"))
     max_query_tokens: int = Field(default=4000, ge=50, validation_alias=AliasChoices("HIBERNIA_MAX_QUERY_TOKENS"))

@@ -23,6 +23,10 @@ class AppStatus(Enum):
         "PARTIALLY_HIBERNATED", description="Some workloads are hibernated, others run."
     )
     WAKING = strawberry.enum_value("WAKING", description="Unhibernated; replicas are coming back.")
+    STOPPED = strawberry.enum_value(
+        "STOPPED",
+        description="Every workload is at 0 replicas by its owner's choice (no hibernation): nothing to restore.",
+    )
     UNKNOWN = strawberry.enum_value(
         "UNKNOWN", description="The cluster could not be asked (unreachable, timed out or refusing)."
     )

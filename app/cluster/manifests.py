@@ -7,6 +7,7 @@ the client's model deserialisation is by far the slowest part of a LIST.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from app.cluster.gateway import pod_template_path
@@ -40,6 +41,21 @@ def _dig(obj: Any, path: tuple[str, ...]) -> Any:
             return None
         obj = obj.get(part)
     return obj
+
+
+def _spec_changed_at(metadata: Mapping[str, Any]) -> datetime | None:
+    """The latest time a field manager wrote anything but the status, or None when none says."""
+    latest: datetime | None = None
+    for entry in metadata.get("managedFields") or ():
+        if not is_map(entry) or entry.get("subresource") == "status" or not isinstance(entry.get("time"), str):
+            continue
+        try:
+            at = datetime.fromisoformat(entry["time"])
+        except ValueError:
+            continue
+        if at.tzinfo is not None and (latest is None or at > latest):
+            latest = at
+    return latest
 
 
 def workload_from_manifest(kind: WorkloadKind, obj: Mapping[str, Any]) -> Workload:
@@ -82,6 +98,7 @@ def workload_from_manifest(kind: WorkloadKind, obj: Mapping[str, Any]) -> Worklo
         observed_generation=_int(status.get("observedGeneration"), 0),
         progress_deadline_exceeded=progressing is not None and progressing.get("reason") == "ProgressDeadlineExceeded",
         progress_deadline_seconds=_int(spec.get("progressDeadlineSeconds"), 600),
+        spec_changed_at=_spec_changed_at(metadata) if kind is WorkloadKind.STATEFUL_SET else None,
         **common,
     )
 

@@ -46,6 +46,8 @@ class _Assessment:
     condition: _Condition
     # What a person needs to know about this workload, or None when there is nothing to say.
     note: str | None
+    # At rest by its owner's choice with no hibernation record either: nothing to restore.
+    owned_rest: bool = False
 
 
 def is_hibernated(workload: Workload, record: RecordedHibernation | None) -> bool:
@@ -66,6 +68,9 @@ def is_hibernated(workload: Workload, record: RecordedHibernation | None) -> boo
     return workload.desired_replicas == 0 and annotated is not None and annotated > 0
 
 
+DEFAULT_STATEFUL_SET_DEADLINE_SECONDS = 600
+
+
 def derive_status(
     *,
     workloads: Sequence[Workload],
@@ -74,6 +79,7 @@ def derive_status(
     cluster_error: str | None = None,
     wake_started_at: datetime | None = None,
     now: datetime,
+    stateful_set_deadline_seconds: int = DEFAULT_STATEFUL_SET_DEADLINE_SECONDS,
 ) -> DerivedStatus:
     """The status of one app environment.
 
@@ -81,7 +87,8 @@ def derive_status(
     else is known, because an empty workload list proves nothing. `wake_started_at` is when the
     latest unhibernate started; pass None once a later deploy superseded it, or a slow rollout of
     that deploy would be judged against the wake's deadline. `now` and `wake_started_at` must both be
-    timezone-aware (or both naive).
+    timezone-aware (or both naive). A StatefulSet has no progress condition of its own: one still
+    rolling out `stateful_set_deadline_seconds` after its last spec change is stuck.
     """
     if cluster_error is not None:
         return DerivedStatus(AppStatus.UNKNOWN, f"Cluster unreachable: {cluster_error or 'no details'}", ())
@@ -103,6 +110,7 @@ def derive_status(
             label=labels[workload.kind, workload.name],
             wake_started_at=wake_started_at,
             now=now,
+            stateful_set_deadline=stateful_set_deadline_seconds,
         )
         for workload in ordered
     ]
@@ -127,6 +135,7 @@ def _assess(
     label: str,
     wake_started_at: datetime | None,
     now: datetime,
+    stateful_set_deadline: int,
 ) -> _Assessment:
     hibernated = is_hibernated(workload, record)
     state = WorkloadState(
@@ -138,8 +147,8 @@ def _assess(
         original_replicas=_original_replicas(workload, record),
         images=workload.images,
     )
-    condition, note = _condition(workload, hibernated, label, wake_started_at, now)
-    return _Assessment(label, state, condition, note)
+    condition, note = _condition(workload, hibernated, label, wake_started_at, now, stateful_set_deadline)
+    return _Assessment(label, state, condition, note, owned_rest=condition is _Condition.IDLE and record is None)
 
 
 def _original_replicas(workload: Workload, record: RecordedHibernation | None) -> int | None:
@@ -157,6 +166,7 @@ def _condition(
     label: str,
     wake_started_at: datetime | None,
     now: datetime,
+    stateful_set_deadline: int,
 ) -> tuple[_Condition, str | None]:
     ready, desired = workload.ready_replicas, workload.desired_replicas
     if hibernated:
@@ -197,6 +207,16 @@ def _condition(
     if ready < desired:
         under_way.append(replicas_ready)
     if under_way:
+        changed_at = workload.spec_changed_at
+        if (
+            workload.kind is WorkloadKind.STATEFUL_SET
+            and changed_at is not None
+            and now - changed_at > timedelta(seconds=stateful_set_deadline)
+        ):
+            return _Condition.DEGRADED, (
+                f"{label}: rollout not done {stateful_set_deadline}s after its last spec change at "
+                f"{changed_at.strftime('%H:%M:%S')} ({', '.join(under_way)})"
+            )
         return _Condition.PROGRESSING, f"{label}: rollout under way, {', '.join(under_way)}"
     return _Condition.HEALTHY, None
 
@@ -232,6 +252,11 @@ def _summarise(assessments: Sequence[_Assessment]) -> tuple[AppStatus, str]:
     if troubled:
         return _APP_STATUS[troubled[0].condition], _join(troubled_notes)
     if not awake:
+        if all(a.owned_rest for a in idle):
+            return AppStatus.STOPPED, _join(
+                [f"Stopped by its owner, nothing hibernated and nothing to restore: {_names(idle)}", *idle_notes]
+            )
+        # An idle workload with a hibernation record lost its annotation: unhibernate restores it.
         return AppStatus.HEALTHY, _join(idle_notes)
     headline = (
         f"All {len(awake)} workloads healthy: {_names(awake)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 # The annotation Devtron and winter-soldier write on a hibernated workload: its replicas before
@@ -51,6 +52,9 @@ class Workload:
     # True when the Progressing condition says ProgressDeadlineExceeded.
     progress_deadline_exceeded: bool = False
     progress_deadline_seconds: int = 600
+    # When its spec last changed, as the API server's field managers say (status writes excluded);
+    # None when it does not say. A StatefulSet has no progress condition: its deadline counts from here.
+    spec_changed_at: datetime | None = None
 
     @property
     def release(self) -> str | None:

@@ -55,8 +55,14 @@ def build_services(
     metrics: Metrics | None = None,
 ) -> Services:
     caches = ClusterCaches(registry)
-    live_status = LiveStatusService(session_factory, registry, caches=caches if settings.watch_clusters else None)
-    access = TargetAccess(session_factory, registry)
+    deadline = settings.statefulset_progress_deadline_seconds
+    live_status = LiveStatusService(
+        session_factory,
+        registry,
+        caches=caches if settings.watch_clusters else None,
+        stateful_set_deadline_seconds=deadline,
+    )
+    access = TargetAccess(session_factory, registry, stateful_set_deadline_seconds=deadline)
     presence = ServerPresence(
         session_factory, heartbeat_seconds=settings.heartbeat_seconds, timeout_seconds=settings.server_timeout_seconds
     )

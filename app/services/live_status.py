@@ -21,7 +21,7 @@ from app.db.retry import retrying_deadlocks
 from app.db.types import utcnow
 from app.domain.errors import ErrorCode, HiberniaError, InvalidInput, NotFound
 from app.domain.status import AppStatus, DerivedStatus
-from app.domain.status_rules import derive_status
+from app.domain.status_rules import DEFAULT_STATEFUL_SET_DEADLINE_SECONDS, derive_status
 from app.domain.workloads import Workload
 from app.services.catalog import missing_attachment
 from app.services.workload_lists import ClusterLister, Listings
@@ -73,8 +73,10 @@ class LiveStatusService:
         registry: ClusterRegistry,
         clock: Callable[[], datetime] = utcnow,
         caches: ClusterCaches | None = None,
+        stateful_set_deadline_seconds: int = DEFAULT_STATEFUL_SET_DEADLINE_SECONDS,
     ) -> None:
         self.session_factory = session_factory
+        self.stateful_set_deadline_seconds = stateful_set_deadline_seconds
         self.registry = registry
         self.clock = clock
         self.caches = caches
@@ -262,4 +264,5 @@ class LiveStatusService:
             cluster_error=error,
             wake_started_at=target.wake_started_at,
             now=now,
+            stateful_set_deadline_seconds=self.stateful_set_deadline_seconds,
         )

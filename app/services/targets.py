@@ -15,7 +15,7 @@ from app.db.repositories.catalog import CatalogRepository
 from app.db.repositories.status import LeftBehind, StatusRepository
 from app.domain.errors import ErrorCode, HiberniaError
 from app.domain.status import DerivedStatus
-from app.domain.status_rules import derive_status
+from app.domain.status_rules import DEFAULT_STATEFUL_SET_DEADLINE_SECONDS, derive_status
 from app.domain.workloads import Workload
 from app.services.catalog import missing_attachment
 from app.services.live_status import LiveStatus, access_of
@@ -100,9 +100,15 @@ def invalid_workload_error(error: InvalidWorkload) -> HiberniaError:
 class TargetAccess:
     """Loads targets and their workloads; records what an operation leaves behind."""
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], registry: ClusterRegistry) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        registry: ClusterRegistry,
+        stateful_set_deadline_seconds: int = DEFAULT_STATEFUL_SET_DEADLINE_SECONDS,
+    ) -> None:
         self.session_factory = session_factory
         self.registry = registry
+        self.stateful_set_deadline_seconds = stateful_set_deadline_seconds
 
     async def resolve(self, app_name: str, environment_name: str) -> Target:
         found = (await self.resolve_many([app_name], environment_name))[app_name]
@@ -150,6 +156,7 @@ class TargetAccess:
             hibernation={(r.workload_kind, r.workload_name): r.as_recorded() for r in records},
             wake_started_at=wake_started_at,
             now=now,
+            stateful_set_deadline_seconds=self.stateful_set_deadline_seconds,
         )
 
     async def record_status(

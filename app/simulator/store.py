@@ -211,6 +211,21 @@ class ObjectStore:
             metadata["generation"] = int(old["metadata"].get("generation", 1)) + 1
         else:
             metadata["generation"] = old["metadata"].get("generation", 1)
+        if rt.has_generation and spec_changed and not status_only:
+            # As an API server does, the time of the latest spec write (Hibernia reads a StatefulSet's
+            # progress from it); a single entry stands for every manager.
+            metadata["managedFields"] = [
+                {
+                    "manager": "hibernia-simulator",
+                    "operation": "Update",
+                    "apiVersion": rt.api_version,
+                    "time": _now(),
+                    "fieldsType": "FieldsV1",
+                    "fieldsV1": {"f:spec": {}},
+                }
+            ]
+        elif old is not None and "managedFields" in old["metadata"]:
+            metadata["managedFields"] = clone(old["metadata"]["managedFields"])
         if dry_run:
             if old is not None:
                 metadata["resourceVersion"] = old["metadata"]["resourceVersion"]

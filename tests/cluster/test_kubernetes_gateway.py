@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from app.cluster.kubernetes_gateway import KubernetesGateway
 from app.cluster.rate_limit import RateLimitExceeded, TokenBucket
 from app.domain.workloads import HIBERNATION_ANNOTATION, RELEASE_LABEL, Workload, WorkloadKind
 from app.simulator import SimulatedCluster
-from app.simulator.resources import DEPLOYMENTS
+from app.simulator.resources import DEPLOYMENTS, STATEFUL_SETS
 from tests.fixtures.cluster_clients import TOKEN
 
 NS = "team-a"
@@ -617,3 +618,22 @@ async def test_container_names_come_in_the_order_of_the_images(
     simulator.add_deployment(NS, "web", "web", 1, "registry.local/web:1", container_name="main")
     web = await gateway.get_workload(NS, DEPLOYMENT, "web")
     assert (web.images, web.container_names) == (("registry.local/web:1",), ("main",))
+
+
+async def test_a_statefulset_says_when_its_spec_last_changed(
+    simulator: SimulatedCluster, gateway: KubernetesGateway
+) -> None:
+    simulator.add_statefulset(NS, "db", "db", 1)
+    assert (await gateway.get_workload(NS, WorkloadKind.STATEFUL_SET, "db")).spec_changed_at is not None
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    simulator.store.stored(STATEFUL_SETS, NS, "db")["metadata"]["managedFields"][0]["time"] = "2020-01-01T00:00:00Z"
+
+    simulator.patch("StatefulSet", NS, "db", {"metadata": {"labels": {"tier": "data"}}})
+    assert (await gateway.get_workload(NS, WorkloadKind.STATEFUL_SET, "db")).spec_changed_at == long_ago
+
+    simulator.patch("StatefulSet", NS, "db", {"spec": {"replicas": 2}})
+    changed = (await gateway.get_workload(NS, WorkloadKind.STATEFUL_SET, "db")).spec_changed_at
+    assert changed is not None and changed > long_ago
+    # Deployments carry their own progress condition: the time is not read for them.
+    simulator.add_deployment(NS, "web", "web", 1)
+    assert (await gateway.get_workload(NS, DEPLOYMENT, "web")).spec_changed_at is None

@@ -29,6 +29,7 @@ def _workload(
     observed_generation: int = 1,
     deadline_exceeded: bool = False,
     deadline_seconds: int = 600,
+    changed: datetime | None = None,
 ) -> Workload:
     """A Deployment or StatefulSet, fully rolled out unless told otherwise."""
     return Workload(
@@ -46,6 +47,7 @@ def _workload(
         images=(f"registry.example/{name}:1.0",),
         progress_deadline_exceeded=deadline_exceeded,
         progress_deadline_seconds=deadline_seconds,
+        spec_changed_at=changed if kind is STATEFUL_SET else None,
     )
 
 
@@ -319,21 +321,43 @@ def test_hibernation(
     _assert_names(result.reason, names)
 
 
-# Rule 4: at 0 without hibernation is an app at rest on purpose, healthy if nothing else is wrong.
+# Rule 4: every workload at 0 by its owner's choice (no annotation, no record) is STOPPED: nothing to
+# restore. One at rest beside a running workload counts neither way.
+@pytest.mark.parametrize(
+    ("workloads", "names"),
+    [
+        pytest.param(
+            [_deployment("api", 0)], ["Stopped by its owner", "api: at 0 replicas on purpose"], id="no-annotation"
+        ),
+        pytest.param([_deployment("api", 0, annotation="abc")], ["api"], id="annotation-not-a-number"),
+        pytest.param([_deployment("api", 0, annotation="0")], ["api"], id="annotation-zero"),
+        pytest.param([_stateful_set("db", 0)], ["db"], id="statefulset"),
+        pytest.param([_cron_job("nightly", suspended=True)], ["nightly: suspended by its owner"], id="cronjob"),
+        pytest.param(
+            [_deployment("api", 0), _stateful_set("db", 0), _cron_job("nightly", suspended=True)],
+            ["api, db, nightly"],
+            id="every-kind",
+        ),
+    ],
+)
+def test_at_rest_by_its_owner_is_stopped(workloads: list[Workload], names: list[str]) -> None:
+    result = _derive(workloads)
+
+    assert result.status is AppStatus.STOPPED
+    assert not any(state.hibernated for state in result.workloads)
+    _assert_names(result.reason, names)
+
+
 @pytest.mark.parametrize(
     ("workloads", "records", "names"),
     [
-        pytest.param([_deployment("api", 0)], {}, ["api: at 0 replicas on purpose"], id="no-annotation"),
+        # The annotation was lost but the record remembers the original: unhibernate restores it.
         pytest.param(
             [_deployment("api", 0)],
             _records(_record(DEPLOYMENT, "api")),
             ["api: at 0 replicas on purpose"],
             id="record-without-annotation",
         ),
-        pytest.param([_deployment("api", 0, annotation="abc")], {}, ["api"], id="annotation-not-a-number"),
-        pytest.param([_deployment("api", 0, annotation="0")], {}, ["api"], id="annotation-zero"),
-        pytest.param([_stateful_set("db", 0)], {}, ["db"], id="statefulset"),
-        pytest.param([_cron_job("nightly", suspended=True)], {}, ["nightly: suspended by its owner"], id="cronjob"),
         pytest.param(
             [_deployment("api"), _deployment("batch", 0)],
             {},
@@ -343,7 +367,7 @@ def test_hibernation(
         pytest.param([_deployment("api", 3, annotation="3")], {}, ["api"], id="annotation-kept-after-restore"),
     ],
 )
-def test_not_hibernated_at_rest_is_healthy(
+def test_not_hibernated_at_rest_with_something_to_restore_or_beside_a_running_one_is_healthy(
     workloads: list[Workload], records: dict[tuple[WorkloadKind, str], RecordedHibernation], names: list[str]
 ) -> None:
     result = _derive(workloads, records)
@@ -487,6 +511,61 @@ def test_stuck_rollout_is_degraded(workloads: list[Workload], names: list[str]) 
     result = _derive(workloads)
 
     assert result.status is AppStatus.DEGRADED
+    _assert_names(result.reason, names)
+
+
+# Rule 6, StatefulSets: they have no progress condition; a rollout not done the deadline after the
+# last spec change is stuck. The deadline is a setting (HIBERNIA_STATEFULSET_PROGRESS_DEADLINE_SECONDS).
+@pytest.mark.parametrize(
+    ("workload", "deadline", "expected", "names"),
+    [
+        pytest.param(
+            _stateful_set("db", ready=1, changed=NOW - timedelta(seconds=601)),
+            600,
+            AppStatus.DEGRADED,
+            ["db: rollout not done 600s after its last spec change at 13:54:59", "1 of 3 replicas ready"],
+            id="past-deadline",
+        ),
+        pytest.param(
+            _stateful_set("db", ready=1, changed=NOW - timedelta(seconds=600)),
+            600,
+            AppStatus.PROGRESSING,
+            ["db: rollout under way"],
+            id="exactly-at-deadline",
+        ),
+        pytest.param(
+            _stateful_set("db", generation=2, observed_generation=1, changed=NOW - timedelta(seconds=61)),
+            60,
+            AppStatus.DEGRADED,
+            ["db", "generation 2 not yet observed"],
+            id="generation-never-observed-shorter-deadline",
+        ),
+        pytest.param(
+            _stateful_set("db", changed=NOW - timedelta(hours=5)),
+            600,
+            AppStatus.HEALTHY,
+            ["db"],
+            id="done-long-ago",
+        ),
+        pytest.param(_stateful_set("db", ready=1), 600, AppStatus.PROGRESSING, ["db"], id="change-time-unknown"),
+        # Deployments have their own condition; the time of a spec change does not judge them.
+        pytest.param(
+            _deployment("api", ready=1, changed=NOW - timedelta(hours=1)),
+            600,
+            AppStatus.PROGRESSING,
+            ["api"],
+            id="deployment-not-judged-by-it",
+        ),
+    ],
+)
+def test_stuck_statefulset_is_degraded(
+    workload: Workload, deadline: int, expected: AppStatus, names: list[str]
+) -> None:
+    result = derive_status(
+        workloads=[workload], ever_deployed=True, hibernation={}, now=NOW, stateful_set_deadline_seconds=deadline
+    )
+
+    assert result.status is expected
     _assert_names(result.reason, names)
 
 

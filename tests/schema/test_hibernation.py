@@ -104,7 +104,7 @@ async def test_a_workload_at_zero_without_annotation_is_not_hibernated_and_not_r
     result = await hibernate(graphql)
 
     assert result["outcome"] == "UNCHANGED"
-    assert result["status"]["status"] == "HEALTHY"
+    assert result["status"]["status"] == "STOPPED"
     assert await records(database) == {}
     assert annotation(simulator, NS, "web") is None
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 from sqlalchemy import select
+from starlette.applications import Starlette
 
 from app.db.models import AppEnvironment, Transition, TransitionCause
+from app.db.types import utcnow
 from app.domain.workloads import HIBERNATION_ANNOTATION
 from app.simulator import SimulatedCluster
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.graphql import GraphQLClient
 from tests.schema.live_helpers import SIMULATOR_TOKEN, add_app, add_environment, register_simulator
+from tests.schema.operation_helpers import UNHIBERNATE
 
 APP_STATUS = """
 query($app: String!, $env: String!) {
@@ -211,3 +216,45 @@ async def test_a_wake_ends_when_the_app_is_seen_healthy(
     # Later rollouts are judged as rollouts again, not against the wake's deadline.
     async with database.engine.connect() as connection:
         assert (await connection.execute(select(AppEnvironment.wake_started_at))).scalar_one() is None
+
+
+async def test_a_statefulset_stuck_past_its_deadline_is_degraded(
+    graphql: GraphQLClient, simulator: SimulatedCluster, hibernia: Starlette
+) -> None:
+    await register_simulator(graphql, simulator)
+    await add_environment(graphql, "dev", "team-dev")
+    await add_app(graphql, "db", ["dev"])
+    simulator.add_statefulset("team-dev", "db", "db", 2)
+    simulator.set_stuck("team-dev/db")
+    live_status = hibernia.state.runtime.services.live_status
+
+    assert (await graphql.query(APP_STATUS, {"app": "db", "env": "dev"}))["appStatus"]["status"] == "PROGRESSING"
+
+    # The deadline (600 s by default) counts from the last spec change: an hour later it has passed.
+    live_status.clock = lambda: utcnow() + timedelta(hours=1)
+    stuck = (await graphql.query(APP_STATUS, {"app": "db", "env": "dev"}))["appStatus"]
+
+    assert stuck["status"] == "DEGRADED"
+    assert "600s after its last spec change" in stuck["reason"]
+    assert stuck["appEnvironment"]["status"] == "DEGRADED"
+
+
+async def test_apps_stopped_by_their_owner_are_stopped_and_waking_them_changes_nothing(
+    graphql: GraphQLClient, simulator: SimulatedCluster, database: DatabaseUnderTest
+) -> None:
+    await register_simulator(graphql, simulator)
+    await add_environment(graphql, "dev", "team-dev")
+    await add_app(graphql, "batch", ["dev"])
+    simulator.add_deployment("team-dev", "batch", "batch", 0)
+    simulator.add_cronjob("team-dev", "batch-nightly", "batch", suspend=True)
+
+    status = (await graphql.query(APP_STATUS, {"app": "batch", "env": "dev"}))["appStatus"]
+    assert status["status"] == "STOPPED"
+    assert "nothing to restore" in status["reason"]
+
+    woken = (await graphql.query(UNHIBERNATE, {"input": {"app": "batch", "environment": "dev"}}))["unhibernate"]
+
+    assert woken["outcome"] == "UNCHANGED" and woken["errors"] == []
+    assert woken["status"]["status"] == "STOPPED"
+    assert simulator.get("Deployment", "team-dev", "batch")["spec"]["replicas"] == 0
+    assert simulator.get("CronJob", "team-dev", "batch-nightly")["spec"]["suspend"] is True

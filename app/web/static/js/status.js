@@ -7,6 +7,7 @@ export const STATUSES = [
   ["WAKING", "Waking", "☀"],
   ["HIBERNATING", "Hibernating", "☾"],
   ["PARTIALLY_HIBERNATED", "Partially hibernated", "◐"],
+  ["STOPPED", "Stopped by its owner", "■"],
   ["DEGRADED", "Degraded", "⚠"],
   ["MISSING", "Missing", "✕"],
   ["UNKNOWN", "Unknown", "?"],
