@@ -23,6 +23,11 @@ class AppStatus(Enum):
         "PARTIALLY_HIBERNATED", description="Some workloads are hibernated, others run."
     )
     WAKING = strawberry.enum_value("WAKING", description="Unhibernated; replicas are coming back.")
+    REDUCED = strawberry.enum_value(
+        "REDUCED",
+        description="Reduced mode: workloads scaled down to a count above 0 by hibernation, originals kept; "
+        "awake for deploys, unhibernate restores them.",
+    )
     STOPPED = strawberry.enum_value(
         "STOPPED",
         description="Every workload is at 0 replicas by its owner's choice (no hibernation): nothing to restore.",

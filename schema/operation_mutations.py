@@ -31,6 +31,11 @@ class HibernateInput:
     workloads: list[str] | None = strawberry.field(
         default=None, description="Only these workloads (partial hibernation); all when omitted."
     )
+    reduce_to: int | None = strawberry.field(
+        default=None,
+        description="Reduced mode: scale Deployments and StatefulSets above this count (1 or more) down to it, "
+        "keeping their originals to restore, and suspend CronJobs; status REDUCED. Omitted: hibernate to 0.",
+    )
 
 
 @strawberry.input(description="Unhibernate an app environment: restore exactly what hibernation recorded.")
@@ -196,7 +201,9 @@ class OperationMutation:
     async def hibernate(
         self, info: Info, input: Annotated[HibernateInput, strawberry.argument(description=_INPUT)]
     ) -> HibernationPayload:
-        result = await _single(lambda: _hibernate(info, input.app, input.environment, input.workloads))
+        result = await _single(
+            lambda: _hibernate(info, input.app, input.environment, input.workloads, reduce_to=input.reduce_to)
+        )
         return HibernationPayload(
             outcome=OperationOutcome[result.outcome.value], status=_status(result), errors=_errors(result)
         )
@@ -285,10 +292,12 @@ class OperationMutation:
         return await _bulk(info, input.environment, input.apps, lambda app: _unhibernate(info, app, input.environment))
 
 
-async def _hibernate(info: Info, app: str, environment: str, workloads: list[str] | None = None) -> AppResult:
+async def _hibernate(
+    info: Info, app: str, environment: str, workloads: list[str] | None = None, *, reduce_to: int | None = None
+) -> AppResult:
     require_action(info, Action.OPERATE, environment)
     result = await info.context.services.hibernation.hibernate(
-        app, environment, workloads=workloads, actor=info.context.actor
+        app, environment, workloads=workloads, reduce_to=reduce_to, actor=info.context.actor
     )
     return AppResult(result.outcome, status=result.status, errors=result.errors)
 

@@ -18,6 +18,8 @@ class AppStatus(StrEnum):
     HIBERNATING = "HIBERNATING"
     PARTIALLY_HIBERNATED = "PARTIALLY_HIBERNATED"
     WAKING = "WAKING"
+    # Scaled-down workloads at a count above 0 (reduced mode), their originals kept to restore.
+    REDUCED = "REDUCED"
     # Every workload at 0 replicas by its owner's choice: nothing hibernated, nothing to restore.
     STOPPED = "STOPPED"
     UNKNOWN = "UNKNOWN"

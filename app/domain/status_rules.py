@@ -48,6 +48,8 @@ class _Assessment:
     note: str | None
     # At rest by its owner's choice with no hibernation record either: nothing to restore.
     owned_rest: bool = False
+    # Scaled down by reduced mode: (replicas now, original replicas).
+    reduced: tuple[int, int] | None = None
 
 
 def is_hibernated(workload: Workload, record: RecordedHibernation | None) -> bool:
@@ -148,7 +150,15 @@ def _assess(
         images=workload.images,
     )
     condition, note = _condition(workload, hibernated, label, wake_started_at, now, stateful_set_deadline)
-    return _Assessment(label, state, condition, note, owned_rest=condition is _Condition.IDLE and record is None)
+    original = workload.reduced_from
+    return _Assessment(
+        label,
+        state,
+        condition,
+        note,
+        owned_rest=condition is _Condition.IDLE and record is None,
+        reduced=None if original is None else (workload.desired_replicas, original),
+    )
 
 
 def _original_replicas(workload: Workload, record: RecordedHibernation | None) -> int | None:
@@ -229,6 +239,17 @@ def _summarise(assessments: Sequence[_Assessment]) -> tuple[AppStatus, str]:
     troubled = sorted((a for a in awake if a.condition > _Condition.HEALTHY), key=lambda a: a.condition, reverse=True)
     troubled_notes = [a.note for a in troubled if a.note]
     idle_notes = [a.note for a in idle if a.note]
+
+    # Reduced mode scales Deployments and StatefulSets down to a count and suspends CronJobs: with
+    # nothing at 0 by hibernation, the app is REDUCED (awake, for the deploy guard), unless stuck.
+    reduced = [a for a in awake if a.reduced is not None]
+    only_cron_jobs_hibernated = all(a.state.kind is WorkloadKind.CRON_JOB for a in hibernated)
+    if reduced and only_cron_jobs_hibernated and not any(a.condition is _Condition.DEGRADED for a in troubled):
+        counts = ", ".join(f"{a.label} at {a.reduced[0]} of {a.reduced[1]}" for a in reduced if a.reduced)
+        headline = f"Reduced: {counts}"
+        if hibernated:
+            headline += f"; suspended: {_names(hibernated)}"
+        return AppStatus.REDUCED, _join([headline, *troubled_notes, *idle_notes])
 
     # Idle workloads count neither way: an app whose every running workload is hibernated is
     # HIBERNATING even when its owner keeps one workload at 0.

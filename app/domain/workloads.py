@@ -70,6 +70,15 @@ class Workload:
         return int(raw)
 
     @property
+    def reduced_from(self) -> int | None:
+        """The original replicas of a Deployment or StatefulSet hibernation scaled down to a count
+        above 0 (reduced mode): the annotation, when it is above the replicas wanted now."""
+        annotated = self.annotated_replicas
+        if self.kind is WorkloadKind.CRON_JOB or annotated is None or not 0 < self.desired_replicas < annotated:
+            return None
+        return annotated
+
+    @property
     def annotated_suspend(self) -> bool | None:
         """A CronJob's `suspend` before hibernation, or None when absent or unreadable."""
         return {"true": True, "false": False}.get(self.annotations.get(SUSPEND_ANNOTATION, ""))

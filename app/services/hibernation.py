@@ -35,6 +35,7 @@ logger = logging.getLogger("hibernia.hibernation")
 Key = tuple[WorkloadKind, str]
 MAX_WORKLOAD_NAMES = 100
 MAX_WORKLOAD_NAME = 253
+MAX_REDUCE_TO = 10_000
 
 
 @dataclass
@@ -60,6 +61,13 @@ class _Step:
 
 
 Plan = Callable[[Workload, HibernationRecord | None], Decision]
+
+
+def check_reduce_to(reduce_to: int | None) -> None:
+    if reduce_to is not None and not 1 <= reduce_to <= MAX_REDUCE_TO:
+        raise InvalidInput(
+            f"reduceTo is a replica count from 1 to {MAX_REDUCE_TO}; omit it to hibernate to 0.", field="reduceTo"
+        )
 
 
 def check_workload_names(names: Sequence[str] | None) -> None:
@@ -92,20 +100,32 @@ class HibernationService:
         self.write_seconds = write_seconds
 
     async def hibernate(
-        self, app: str, environment: str, *, workloads: Sequence[str] | None = None, actor: str
+        self,
+        app: str,
+        environment: str,
+        *,
+        workloads: Sequence[str] | None = None,
+        reduce_to: int | None = None,
+        actor: str,
+        cause: TransitionCause = TransitionCause.HIBERNATE,
     ) -> OperationResult:
+        """To 0, or with `reduce_to` N ≥ 1 to N (reduced mode: only workloads above N scale down)."""
         check_workload_names(workloads)
+        check_reduce_to(reduce_to)
+        plan: Plan = _hibernate_decision if reduce_to is None else partial(_reduce_decision, reduce_to)
         target = await self.access.resolve(app, environment)
         async with self.leases.hold(target.id, target=target.label, operation="hibernate", actor=actor) as lease:
-            result = await self._run(target, actor, TransitionCause.HIBERNATE, _hibernate_decision, names=workloads)
+            result = await self._run(target, actor, cause, plan, names=workloads)
             if result.unsettled:
                 lease.reconcile_later(why=result.unsettled)
             return result
 
-    async def unhibernate(self, app: str, environment: str, *, actor: str) -> OperationResult:
+    async def unhibernate(
+        self, app: str, environment: str, *, actor: str, cause: TransitionCause = TransitionCause.UNHIBERNATE
+    ) -> OperationResult:
         target = await self.access.resolve(app, environment)
         async with self.leases.hold(target.id, target=target.label, operation="unhibernate", actor=actor) as lease:
-            result = await self.unhibernate_locked(target, actor)
+            result = await self.unhibernate_locked(target, actor, cause=cause)
             if result.unsettled:
                 lease.reconcile_later(why=result.unsettled)
             return result
@@ -117,11 +137,12 @@ class HibernationService:
         workloads: Sequence[Workload] | None = None,
         *,
         leave: Workload | None = None,
+        cause: TransitionCause = TransitionCause.UNHIBERNATE,
     ) -> OperationResult:
         """Unhibernate while the caller already holds the lease (deploy with WAKE), maybe from its read;
         `leave` is a workload the caller wakes itself (its record stays for it to clear)."""
         return await self._run(
-            target, actor, TransitionCause.UNHIBERNATE, _unhibernate_decision, workloads=workloads, leave=leave
+            target, actor, cause, _unhibernate_decision, workloads=workloads, leave=leave, waking=True
         )
 
     # -- the shared frame: read, change workload by workload, record what the cluster answered ----
@@ -136,6 +157,7 @@ class HibernationService:
         names: Sequence[str] | None = None,
         workloads: Sequence[Workload] | None = None,
         leave: Workload | None = None,
+        waking: bool = False,
     ) -> OperationResult:
         try:
             gateway = await self.access.gateway(target)
@@ -162,7 +184,7 @@ class HibernationService:
             records={(r.workload_kind, r.workload_name): r for r in await self.access.records(target)},
         )
         errors = await self._change(step, gateway, target, chosen, plan)
-        if cause is TransitionCause.UNHIBERNATE and not errors:
+        if waking and not errors:
             # Records of workloads that no longer exist would wake nothing; drop them.
             gone = {k: RecordChange(delete=True) for k in step.records if k not in step.workloads}
             step.record_changes.update(gone)
@@ -171,7 +193,7 @@ class HibernationService:
         else:
             outcome = OperationOutcome.APPLIED if step.changed else OperationOutcome.UNCHANGED
         try:
-            status: LiveStatus | None = await self._save(target, step, actor, cause)
+            status: LiveStatus | None = await self._save(target, step, actor, cause, waking=waking)
         except Exception as error:
             if not is_unavailable(error):
                 raise
@@ -205,7 +227,9 @@ class HibernationService:
             step.changed = step.changed or written.changed
         return []
 
-    async def _save(self, target: Target, step: _Step, actor: str, cause: TransitionCause) -> LiveStatus:
+    async def _save(
+        self, target: Target, step: _Step, actor: str, cause: TransitionCause, *, waking: bool
+    ) -> LiveStatus:
         now = self.clock()
         writes = {k: (c.original_replicas, c.original_suspend) for k, c in step.record_changes.items() if not c.delete}
         deletes = {k for k, c in step.record_changes.items() if c.delete}
@@ -214,7 +238,7 @@ class HibernationService:
             await repository.delete(target.id, deletes)
             await repository.write(target.id, writes, actor=actor, at=now)
             records = await repository.for_target(target.id)
-            woke = cause is TransitionCause.UNHIBERNATE and step.changed
+            woke = waking and step.changed
             derived = self.access.derive(
                 target,
                 list(step.workloads.values()),
@@ -264,12 +288,43 @@ def _hibernate_decision(workload: Workload, record: HibernationRecord | None) ->
             # Hibernated by us but the annotation was lost: put it back from the record.
             return Decision({"metadata": {"annotations": {HIBERNATION_ANNOTATION: str(record.original_replicas)}}})
         return Decision(None)  # at 0 on purpose: nothing to hibernate, and never record 0 as an original
+    # Reduced already: its original is the annotation, never the reduced count.
+    keep = workload.reduced_from or workload.desired_replicas
     return Decision(
-        {
-            "metadata": {"annotations": {HIBERNATION_ANNOTATION: str(workload.desired_replicas)}},
-            "spec": {"replicas": 0},
-        },
-        RecordChange(original_replicas=workload.desired_replicas),
+        {"metadata": {"annotations": {HIBERNATION_ANNOTATION: str(keep)}}, "spec": {"replicas": 0}},
+        RecordChange(original_replicas=keep),
+    )
+
+
+def _reduce_decision(reduce_to: int, workload: Workload, record: HibernationRecord | None) -> Decision:
+    """Reduced mode: a Deployment or StatefulSet above `reduce_to` runs `reduce_to`, its original in the
+    annotation; one at or below keeps (or gets back) its own count; CronJobs are suspended."""
+    if workload.kind is WorkloadKind.CRON_JOB:
+        return _hibernate_decision(workload, record)
+    annotated = workload.annotated_replicas
+    desired = workload.desired_replicas
+    if annotated is not None and annotated > 0 and (desired == 0 or annotated > desired):
+        original = annotated  # hibernated or reduced already
+    elif desired == 0 and record is not None and (record.original_replicas or 0) > 0:
+        original = record.original_replicas or 0  # hibernated, its annotation lost
+    elif desired == 0:
+        return Decision(None)  # at 0 on purpose: nothing to reduce
+    else:
+        original = desired
+    if original <= reduce_to:
+        if desired == original and annotated is None:
+            return Decision(None, RecordChange(delete=True) if record is not None else None)
+        # Below the count already: back to its own replicas, nothing left to restore.
+        return Decision(
+            {"metadata": {"annotations": {HIBERNATION_ANNOTATION: None}}, "spec": {"replicas": original}},
+            RecordChange(delete=True) if record is not None else None,
+        )
+    remember = None if record is not None and record.original_replicas == original else original
+    if desired == reduce_to and annotated == original:
+        return Decision(None, None if remember is None else RecordChange(original_replicas=original))
+    return Decision(
+        {"metadata": {"annotations": {HIBERNATION_ANNOTATION: str(original)}}, "spec": {"replicas": reduce_to}},
+        RecordChange(original_replicas=original),
     )
 
 
@@ -286,6 +341,11 @@ def _unhibernate_decision(workload: Workload, record: HibernationRecord | None) 
             {"metadata": {"annotations": {SUSPEND_ANNOTATION: None}}, "spec": {"suspend": original}}, forget
         )
     replicas = workload.annotated_replicas
+    reduced_from = workload.reduced_from
+    if reduced_from is not None:
+        return Decision(
+            {"metadata": {"annotations": {HIBERNATION_ANNOTATION: None}}, "spec": {"replicas": reduced_from}}, forget
+        )
     restore = replicas if replicas is not None and replicas > 0 else None
     if restore is None and record is not None and (record.original_replicas or 0) > 0:
         restore = record.original_replicas

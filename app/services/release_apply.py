@@ -77,14 +77,16 @@ def _container(target: Target, main: Workload) -> str:
     return main.container_names[0] if main.container_names else target.release
 
 
-def runs_release(workload: Workload, container: str, image: str, replicas: int) -> bool:
+def runs_release(
+    workload: Workload, container: str, image: str, replicas: int, *, reduced_from: int | None = None
+) -> bool:
     """Whether a Deployment has this release applied: the image on the container, the replicas, no
-    hibernation annotation."""
+    hibernation annotation (in reduced mode: still the original in it)."""
     images = dict(zip(workload.container_names, workload.images, strict=False))
     return (
         images.get(container) == image
         and workload.desired_replicas == replicas
-        and HIBERNATION_ANNOTATION not in workload.annotations
+        and workload.annotations.get(HIBERNATION_ANNOTATION) == (None if reduced_from is None else str(reduced_from))
     )
 
 
@@ -202,8 +204,12 @@ class ReleaseApplier:
             return await self._create(gateway, target, image, replicas)
         container = _container(target, main)
         patch = container_image_patch(WorkloadKind.DEPLOYMENT, container, image)
+        reduced_from = main.reduced_from
+        if reduced_from is not None:
+            # Reduced mode: the image goes out at the reduced count; unhibernate restores the original.
+            replicas = main.desired_replicas
         patch["spec"]["replicas"] = replicas
-        if HIBERNATION_ANNOTATION in main.annotations:
+        if HIBERNATION_ANNOTATION in main.annotations and reduced_from is None:
             # A wake (WAKE, or the check off as in the legacy behaviour): the release's replicas end
             # the hibernation, so the annotation goes in the same patch.
             patch["metadata"] = {"annotations": {HIBERNATION_ANNOTATION: None}}
@@ -212,7 +218,7 @@ class ReleaseApplier:
             main,
             lambda _current: Decision(patch),
             deadline=deadline,
-            landed=lambda fresh: runs_release(fresh, container, image, replicas),
+            landed=lambda fresh: runs_release(fresh, container, image, replicas, reduced_from=reduced_from),
             recheck_on_change=True,
         )
         if written.workload is None:
@@ -239,7 +245,13 @@ class ReleaseApplier:
         self, target: Target, workloads: list[Workload], written: Workload, records: list[HibernationRecord], woke: bool
     ) -> Decided:
         after = [w for w in workloads if (w.kind, w.name) != (written.kind, written.name)] + [written]
-        stale = [r for r in records if (r.workload_kind, r.workload_name) == (written.kind, written.name)]
+        reduced_from = written.reduced_from
+        # A reduced Deployment keeps its record: it is what unhibernate restores.
+        stale = [
+            r
+            for r in records
+            if (r.workload_kind, r.workload_name) == (written.kind, written.name) and reduced_from is None
+        ]
         if stale and not woke:
             logger.warning(
                 "%s: deploy with the hibernation check off woke %s; cleared its hibernation record",
@@ -249,11 +261,18 @@ class ReleaseApplier:
         remaining = [r for r in records if r not in stale]
         now = self.clock()
         derived = self.access.derive(target, after, remaining, now=now, wake_started_at=now if woke else None)
+        note = None
+        if reduced_from is not None:
+            note = (
+                f"Applied in reduced mode: {written.name} kept at {written.desired_replicas} of its "
+                f"{reduced_from} replicas; unhibernate restores {reduced_from}."
+            )
         return Decided(
             OperationOutcome.APPLIED,
             leaves=derived,
             woke=woke,
             stale_records=[r.id for r in stale],
+            note=note,
             version=newest_version(after),
         )
 

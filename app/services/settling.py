@@ -67,7 +67,8 @@ def records_true_to(workloads: list[Workload], records: list[HibernationRecord])
                 deletes.add(key)
             continue
         annotated = workload.annotated_replicas
-        if workload.desired_replicas == 0 and annotated is not None and annotated > 0:
+        hibernated_or_reduced = workload.desired_replicas == 0 or workload.reduced_from is not None
+        if hibernated_or_reduced and annotated is not None and annotated > 0:
             if record is None or record.original_replicas != annotated:
                 writes[key] = (annotated, None)
         elif workload.desired_replicas > 0 and record is not None:

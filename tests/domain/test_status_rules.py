@@ -377,6 +377,72 @@ def test_not_hibernated_at_rest_with_something_to_restore_or_beside_a_running_on
     _assert_names(result.reason, names)
 
 
+# Rule 4, reduced mode: Deployments and StatefulSets scaled down to N > 0 with their originals in the
+# annotation, CronJobs suspended. Awake, but not as their owner asked.
+@pytest.mark.parametrize(
+    ("workloads", "records", "expected", "names"),
+    [
+        pytest.param(
+            [_deployment("api", 1, annotation="3")], {}, AppStatus.REDUCED, ["Reduced: api at 1 of 3"], id="one"
+        ),
+        pytest.param(
+            [_deployment("api", 1, annotation="3"), _stateful_set("db", 2, annotation="5"), _deployment("web", 1)],
+            {},
+            AppStatus.REDUCED,
+            ["api at 1 of 3", "db at 2 of 5"],
+            id="beside-one-already-at-or-below-n",
+        ),
+        pytest.param(
+            [_deployment("api", 1, annotation="3"), _cron_job("nightly", suspended=True)],
+            _records(_record(CRON_JOB, "nightly")),
+            AppStatus.REDUCED,
+            ["api at 1 of 3", "suspended: nightly"],
+            id="cronjob-suspended",
+        ),
+        pytest.param(
+            [_deployment("api", 1, annotation="3", ready=3)],
+            {},
+            AppStatus.REDUCED,
+            ["api at 1 of 3"],
+            id="pods-still-terminating",
+        ),
+        pytest.param(
+            [_deployment("api", 1, annotation="3", ready=0)],
+            {},
+            AppStatus.REDUCED,
+            ["api at 1 of 3", "api: rollout under way"],
+            id="reduced-from-hibernated-starting",
+        ),
+        pytest.param(
+            [_deployment("api", 1, annotation="3", deadline_exceeded=True)],
+            {},
+            AppStatus.DEGRADED,
+            ["api: rollout exceeded its progress deadline"],
+            id="stuck-wins",
+        ),
+        pytest.param(
+            [_deployment("api", 1, annotation="3"), _hibernated(DEPLOYMENT, "worker")],
+            {},
+            AppStatus.PARTIALLY_HIBERNATED,
+            ["1 of 2 workloads hibernated: worker"],
+            id="beside-a-hibernated-one",
+        ),
+        pytest.param([_deployment("api", 3, annotation="3")], {}, AppStatus.HEALTHY, ["api"], id="original-restored"),
+        pytest.param([_deployment("api", 4, annotation="3")], {}, AppStatus.HEALTHY, ["api"], id="scaled-up-by-owner"),
+    ],
+)
+def test_reduced(
+    workloads: list[Workload],
+    records: dict[tuple[WorkloadKind, str], RecordedHibernation],
+    expected: AppStatus,
+    names: list[str],
+) -> None:
+    result = _derive(workloads, records)
+
+    assert result.status is expected
+    _assert_names(result.reason, names)
+
+
 WAKE = NOW - timedelta(minutes=2, seconds=53)  # 14:02:07
 
 

@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from app.config import Settings
-from app.db.models import AppEnvironment, Deployment, OperationLease, Server, Transition
+from app.db.models import AppEnvironment, Deployment, HibernationRecord, OperationLease, Server, Transition
 from app.db.types import utcnow
+from app.domain.workloads import HIBERNATION_ANNOTATION, Workload, WorkloadKind
+from app.services.settling import RecordTruth, records_true_to
 from app.simulator import SimulatedCluster
 from tests.fixtures.databases import DatabaseUnderTest
 from tests.fixtures.graphql import GraphQLClient
@@ -226,3 +228,16 @@ async def test_a_deployment_left_without_an_outcome_or_a_lease_is_settled(
     outcome, reason = (await _deployments(database))["team/web:1"]
     assert outcome == "FAILED" and reason is not None and "team/web:1" in reason
     assert await held_leases(database) == 0
+
+
+def test_a_reduced_workload_keeps_its_record_and_a_restored_one_loses_it() -> None:
+    def web(replicas: int, annotation: str | None) -> Workload:
+        annotations = {} if annotation is None else {HIBERNATION_ANNOTATION: annotation}
+        return Workload(WorkloadKind.DEPLOYMENT, "web", NS, "1", replicas, annotations=annotations)
+
+    key = (WorkloadKind.DEPLOYMENT, "web")
+    record = HibernationRecord(workload_kind=key[0], workload_name=key[1], original_replicas=3, actor="ci-bot")
+
+    assert records_true_to([web(1, "3")], []) == RecordTruth({key: (3, None)}, set())
+    assert records_true_to([web(1, "3")], [record]) == RecordTruth({}, set())
+    assert records_true_to([web(3, None)], [record]) == RecordTruth({}, {key})

@@ -7,6 +7,7 @@ export const STATUSES = [
   ["WAKING", "Waking", "☀"],
   ["HIBERNATING", "Hibernating", "☾"],
   ["PARTIALLY_HIBERNATED", "Partially hibernated", "◐"],
+  ["REDUCED", "Reduced", "◔"],
   ["STOPPED", "Stopped by its owner", "■"],
   ["DEGRADED", "Degraded", "⚠"],
   ["MISSING", "Missing", "✕"],
@@ -18,6 +19,8 @@ const ICONS = new Map(STATUSES.map(([status, , icon]) => [status, icon]));
 
 export const HIBERNATED = new Set(["HIBERNATING", "PARTIALLY_HIBERNATED"]);
 const RUNNING = new Set(["HEALTHY", "PROGRESSING", "DEGRADED", "WAKING"]);
+// Awake at a reduced count: it can be hibernated to 0, or woken to its original replicas.
+const REDUCED = "REDUCED";
 
 export function statusWord(status) {
   return WORDS.get(status) ?? status;
@@ -36,8 +39,8 @@ export function badge(status) {
 /** "Deploy", "Hibernate", "Wake": what an app environment in this status can be asked to do. */
 export function actionsFor(status) {
   const actions = ["Deploy"];
-  if (RUNNING.has(status) || status === "PARTIALLY_HIBERNATED") actions.push("Hibernate");
-  if (HIBERNATED.has(status)) actions.push("Wake");
+  if (RUNNING.has(status) || status === "PARTIALLY_HIBERNATED" || status === REDUCED) actions.push("Hibernate");
+  if (HIBERNATED.has(status) || status === REDUCED) actions.push("Wake");
   return actions;
 }
 
