@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 
 from app.domain.access import Action
+from app.domain.app_selection import AppSelection
 from app.domain.errors import HiberniaError, InvalidInput, InvalidInputs
 from app.domain.operations import HibernatedPolicy as DomainPolicy
 from app.services.results import AppResult, BulkItem
@@ -55,6 +56,12 @@ class DeployInput:
     )
 
 
+_APPS = "The apps, at most 500; results come in this order. Exclusive with `allApps`; one of them is required."
+_ALL_APPS = "True: every app attached to the environment (by name), narrowed by `teams` and `excludeApps`."
+_TEAMS = "With `allApps`: only apps of these teams."
+_EXCLUDE_APPS = "With `allApps`: leave these apps out."
+
+
 @strawberry.input(description="Roll an app environment back to an earlier successful deployment's image.")
 class RollbackInput:
     app: str = strawberry.field(description="The app's name.")
@@ -82,9 +89,10 @@ class DeployItemInput:
 )
 class DeployManyInput:
     environment: str = strawberry.field(description="The environment's name.")
-    apps: list[str] | None = strawberry.field(
-        default=None, description="The apps, at most 500; results come in this order. Give `image` with it."
-    )
+    apps: list[str] | None = strawberry.field(default=None, description=_APPS + " Give `image` with it.")
+    all_apps: bool | None = strawberry.field(default=None, description=_ALL_APPS + " Give `image` with it.")
+    teams: list[str] | None = strawberry.field(default=None, description=_TEAMS)
+    exclude_apps: list[str] | None = strawberry.field(default=None, description=_EXCLUDE_APPS)
     image: str | None = strawberry.field(default=None, description="Image for each app's main container.")
     items: list[DeployItemInput] | None = strawberry.field(
         default=None,
@@ -99,7 +107,10 @@ class DeployManyInput:
 @strawberry.input(description="Hibernate or unhibernate an app group in one environment.")
 class AppGroupInput:
     environment: str = strawberry.field(description="The environment's name.")
-    apps: list[str] = strawberry.field(description="The apps, at most 500; results come in this order.")
+    apps: list[str] | None = strawberry.field(default=None, description=_APPS)
+    all_apps: bool | None = strawberry.field(default=None, description=_ALL_APPS)
+    teams: list[str] | None = strawberry.field(default=None, description=_TEAMS)
+    exclude_apps: list[str] | None = strawberry.field(default=None, description=_EXCLUDE_APPS)
 
 
 @strawberry.type(description="The result of `hibernate` or `unhibernate`.")
@@ -166,19 +177,21 @@ def _errors(result: AppResult) -> list[OperationError]:
     return [e for error in result.errors for e in operation_errors(error)]
 
 
-def _images_by_app(input: DeployManyInput) -> tuple[list[str], dict[str, str]]:
+async def _images_by_app(info: Info, input: DeployManyInput) -> tuple[list[str], dict[str, str]]:
     """The apps in input order and the image each gets (an app listed again keeps its first)."""
     if input.items is not None:
-        if input.apps is not None or input.image is not None:
-            raise InvalidInput("Give `items`, or `apps` and `image`, not both.", field="items")
+        chosen = input.apps is not None or input.all_apps or input.teams is not None or input.exclude_apps
+        if chosen or input.image is not None:
+            raise InvalidInput("Give `items`, or `apps` (or `allApps`) and `image`, not both.", field="items")
         apps = [item.app for item in input.items]
         images: dict[str, str] = {}
         for item in input.items:
             images.setdefault(item.app, item.image)
         return apps, images
-    if input.apps is None or input.image is None:
-        raise InvalidInput("Give `apps` and `image`, or `items` with an image per app.", field="apps")
-    return input.apps, dict.fromkeys(input.apps, input.image)
+    if input.image is None:
+        raise InvalidInput("Give `apps` (or `allApps`) and `image`, or `items` with an image per app.", field="apps")
+    apps = await _chosen(info, input)
+    return apps, dict.fromkeys(apps, input.image)
 
 
 def _deployment_id(global_id: str) -> int:
@@ -273,7 +286,7 @@ class OperationMutation:
 
         try:
             require_action(info, Action.OPERATE, input.environment)
-            apps, images = _images_by_app(input)
+            apps, images = await _images_by_app(info, input)
             items = await info.context.services.bulk.run_batch(input.environment, apps, batch)
         except (HiberniaError, InvalidInputs) as error:
             return BulkPayload(results=[], errors=operation_errors(error))
@@ -283,13 +296,13 @@ class OperationMutation:
     async def hibernate_many(
         self, info: Info, input: Annotated[AppGroupInput, strawberry.argument(description=_INPUT)]
     ) -> BulkPayload:
-        return await _bulk(info, input.environment, input.apps, lambda app: _hibernate(info, app, input.environment))
+        return await _bulk(info, input, lambda app: _hibernate(info, app, input.environment))
 
     @strawberry.mutation(description="Unhibernate an app group; per-app results, in input order.")
     async def unhibernate_many(
         self, info: Info, input: Annotated[AppGroupInput, strawberry.argument(description=_INPUT)]
     ) -> BulkPayload:
-        return await _bulk(info, input.environment, input.apps, lambda app: _unhibernate(info, app, input.environment))
+        return await _bulk(info, input, lambda app: _unhibernate(info, app, input.environment))
 
 
 async def _hibernate(
@@ -315,12 +328,18 @@ async def _deploy(info: Info, app: str, environment: str, image: str, policy: Do
     )
 
 
-async def _bulk(
-    info: Info, environment: str, apps: list[str], operation: Callable[[str], Awaitable[AppResult]]
-) -> BulkPayload:
+async def _chosen(info: Info, input: AppGroupInput | DeployManyInput) -> list[str]:
+    selection = AppSelection.from_input(
+        apps=input.apps, all_apps=input.all_apps, teams=input.teams, exclude_apps=input.exclude_apps
+    )
+    return await info.context.services.bulk.choose(input.environment, selection)
+
+
+async def _bulk(info: Info, input: AppGroupInput, operation: Callable[[str], Awaitable[AppResult]]) -> BulkPayload:
     try:
-        require_action(info, Action.OPERATE, environment)
-        items = await info.context.services.bulk.run(environment, apps, operation)
+        require_action(info, Action.OPERATE, input.environment)
+        apps = await _chosen(info, input)
+        items = await info.context.services.bulk.run(input.environment, apps, operation)
     except (HiberniaError, InvalidInputs) as error:
         return BulkPayload(results=[], errors=operation_errors(error))
     return BulkPayload(results=[_bulk_result(item) for item in items], errors=[])

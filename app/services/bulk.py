@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.repositories.catalog import CatalogRepository
+from app.domain.app_selection import AppSelection
 from app.domain.errors import ErrorCode, HiberniaError, InvalidInput, InvalidInputs, NotFound
 from app.domain.operations import OperationOutcome
 from app.request_context import current_request_id
@@ -24,6 +25,30 @@ class BulkService:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], concurrency: int) -> None:
         self.session_factory = session_factory
         self.concurrency = concurrency
+
+    async def choose(self, environment: str, selection: AppSelection) -> list[str]:
+        """The apps a bulk request names, or every app of the environment its teams and exclusions leave."""
+        if selection.apps is not None:
+            return list(selection.apps)
+        async with self.session_factory() as session:
+            catalog = CatalogRepository(session)
+            found = await catalog.environment_by_name(environment)
+            if found is None:
+                raise NotFound("Environment", environment, field="environment")
+            names = await catalog.app_names_in(found.id, teams=selection.teams, exclude=selection.exclude_apps)
+        if not names:
+            raise InvalidInput(
+                f"No app attached to environment '{environment}' is left by `teams` and `excludeApps`; "
+                "nothing was changed.",
+                field="allApps",
+            )
+        if len(names) > MAX_BULK_APPS:
+            raise InvalidInput(
+                f"allApps chose {len(names):,} apps; a bulk operation takes at most {MAX_BULK_APPS}. "
+                "Narrow it with `teams` or `excludeApps`.",
+                field="allApps",
+            )
+        return names
 
     async def run(
         self, environment: str, apps: Sequence[str], operation: Callable[[str], Awaitable[AppResult]]

@@ -97,6 +97,22 @@ class CatalogRepository:
             query = query.where(App.name.in_(app_names))
         return list(await self.session.scalars(query))
 
+    async def app_names_in(
+        self, environment_id: int, *, teams: Sequence[str] | None = None, exclude: Sequence[str] = ()
+    ) -> list[str]:
+        """The names of the apps attached to an environment, of these teams, but these: by name."""
+        query = (
+            select(App.name)
+            .join(AppEnvironment, AppEnvironment.app_id == App.id)
+            .where(AppEnvironment.environment_id == environment_id)
+            .order_by(App.name)
+        )
+        if teams is not None:
+            query = query.where(App.team.in_(teams))
+        if exclude:
+            query = query.where(App.name.not_in(exclude))
+        return list(await self.session.scalars(query))
+
     async def app_environments_by_app_ids(self, app_ids: Sequence[int]) -> list[AppEnvironment]:
         """Every attachment of the given apps with its environment and cluster, in one statement (so a
         live status of these rows needs no other read of them)."""
