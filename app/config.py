@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     statefulset_progress_deadline_seconds: int = Field(
         default=600, ge=1, validation_alias=AliasChoices("HIBERNIA_STATEFULSET_PROGRESS_DEADLINE_SECONDS")
     )
+    # The elected scheduler: converges scheduled app environments at start-up and every tick.
+    scheduler_enabled: bool = Field(default=True, validation_alias=AliasChoices("HIBERNIA_SCHEDULER_ENABLED"))
+    scheduler_tick_seconds: float = Field(
+        default=15.0, gt=0, le=15, validation_alias=AliasChoices("HIBERNIA_SCHEDULER_TICK_SECONDS")
+    )
     bulk_concurrency: int = Field(default=8, ge=1, validation_alias=AliasChoices("HIBERNIA_BULK_CONCURRENCY"))
     max_query_depth: int = Field(default=12, ge=2, validation_alias=AliasChoices("HIBERNIA_MAX_QUERY_DEPTH"))
     max_query_tokens: int = Field(default=4000, ge=50, validation_alias=AliasChoices("HIBERNIA_MAX_QUERY_TOKENS"))

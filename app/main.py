@@ -166,6 +166,8 @@ def create_app(
         shutdown = await on_startup(runtime) if on_startup else None
         services.reconciler.start()
         runtime.refresher.start()
+        if settings.scheduler_enabled:
+            services.scheduler.start()
         if settings.gc_freeze:
             freeze_startup_heap()
         try:
@@ -173,6 +175,7 @@ def create_app(
         finally:
             # In-flight requests have finished (uvicorn waits for them): what they held is recorded
             # and freed; leases of requests cut short are left to settle, then this server leaves.
+            await services.scheduler.stop()
             await runtime.refresher.stop()
             await services.reconciler.stop()
             await services.cache_keeper.stop()

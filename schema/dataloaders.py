@@ -8,10 +8,20 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
-from app.db.models import App, AppEnvironment, Cluster, Deployment, Environment, HibernationRecord, Transition
+from app.db.models import (
+    App,
+    AppEnvironment,
+    Cluster,
+    Deployment,
+    Environment,
+    HibernationRecord,
+    ScheduleHold,
+    Transition,
+)
 from app.db.repositories.catalog import CatalogRepository
 from app.db.repositories.deployments import DeploymentRepository
 from app.db.repositories.history import HistoryRepository
+from app.db.repositories.schedules import ScheduleRepository
 from app.db.repositories.status import ObservationTarget, StatusRepository
 from app.services.live_status import LiveStatus, LiveStatusService
 
@@ -111,6 +121,13 @@ class Loaders:
         self.hibernation_records_by_app_environment_id: DataLoader[int, list[HibernationRecord]] = DataLoader(
             load_fn=load_records
         )
+
+        async def load_holds(ids: list[int]) -> list[ScheduleHold | None]:
+            async with session_factory() as session:
+                found = await ScheduleRepository(session).holds(ids)
+            return [found.get(i) for i in ids]
+
+        self.schedule_hold_by_app_environment_id: DataLoader[int, ScheduleHold | None] = DataLoader(load_fn=load_holds)
         self.deployments_page_by_app_environment_id = _history_loader(session_factory, Deployment)
         self.transitions_page_by_app_environment_id = _history_loader(session_factory, Transition)
         self.deployments_count_by_app_environment_id = _count_loader(session_factory, Deployment)

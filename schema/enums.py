@@ -130,6 +130,9 @@ class TransitionCause(Enum):
     HIBERNATE = strawberry.enum_value("HIBERNATE", description="A hibernate through Hibernia.")
     UNHIBERNATE = strawberry.enum_value("UNHIBERNATE", description="An unhibernate through Hibernia.")
     ATTACH = strawberry.enum_value("ATTACH", description="The app was attached to the environment.")
+    SCHEDULE = strawberry.enum_value(
+        "SCHEDULE", description="A schedule slept or woke it; the actor is `schedule:<name>`."
+    )
 
 
 @strawberry.enum(description="What a caller may do.")
@@ -139,3 +142,20 @@ class Role(Enum):
         "deployer", description="May also deploy, hibernate and unhibernate in its environments."
     )
     ADMIN = strawberry.enum_value("admin", description="May also change the catalog (in its environments).")
+
+
+@strawberry.enum(description="A day of the week.")
+class Weekday(Enum):
+    MONDAY = strawberry.enum_value("MONDAY", description="Monday.")
+    TUESDAY = strawberry.enum_value("TUESDAY", description="Tuesday.")
+    WEDNESDAY = strawberry.enum_value("WEDNESDAY", description="Wednesday.")
+    THURSDAY = strawberry.enum_value("THURSDAY", description="Thursday.")
+    FRIDAY = strawberry.enum_value("FRIDAY", description="Friday.")
+    SATURDAY = strawberry.enum_value("SATURDAY", description="Saturday.")
+    SUNDAY = strawberry.enum_value("SUNDAY", description="Sunday.")
+
+
+@strawberry.enum(description="What a schedule does at a boundary.")
+class ScheduledActionKind(Enum):
+    SLEEP = strawberry.enum_value("SLEEP", description="Hibernate (or reduce, with `reduceTo`).")
+    WAKE = strawberry.enum_value("WAKE", description="Unhibernate: restore the original replicas.")

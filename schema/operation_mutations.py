@@ -12,6 +12,7 @@ from app.domain.access import Action
 from app.domain.app_selection import AppSelection
 from app.domain.errors import HiberniaError, InvalidInput, InvalidInputs
 from app.domain.operations import HibernatedPolicy as DomainPolicy
+from app.domain.operations import OperationOutcome as Outcome
 from app.services.results import AppResult, BulkItem
 from schema.context import Info
 from schema.enums import HibernatedPolicy, OperationOutcome
@@ -312,20 +313,36 @@ async def _hibernate(
     result = await info.context.services.hibernation.hibernate(
         app, environment, workloads=workloads, reduce_to=reduce_to, actor=info.context.actor
     )
-    return AppResult(result.outcome, status=result.status, errors=result.errors)
+    done = AppResult(result.outcome, status=result.status, errors=result.errors)
+    await _against_schedules(info, done, woke=False)
+    return done
 
 
 async def _unhibernate(info: Info, app: str, environment: str) -> AppResult:
     require_action(info, Action.OPERATE, environment)
     result = await info.context.services.hibernation.unhibernate(app, environment, actor=info.context.actor)
-    return AppResult(result.outcome, status=result.status, errors=result.errors)
+    done = AppResult(result.outcome, status=result.status, errors=result.errors)
+    await _against_schedules(info, done, woke=True)
+    return done
 
 
 async def _deploy(info: Info, app: str, environment: str, image: str, policy: DomainPolicy | None) -> AppResult:
     require_action(info, Action.OPERATE, environment)
-    return await info.context.services.deploy.deploy(
+    done = await info.context.services.deploy.deploy(
         app, environment, image, on_hibernated=policy, actor=info.context.actor
     )
+    if done.woke:
+        await _against_schedules(info, done, woke=True)  # a deploy that wakes is a manual wake
+    return done
+
+
+async def _against_schedules(info: Info, done: AppResult, *, woke: bool) -> None:
+    """A manual operation that changed something holds the app environment's schedule off it until the
+    schedule's next boundary."""
+    if done.outcome is Outcome.APPLIED and done.status is not None:
+        await info.context.services.scheduler.after_manual(
+            done.status.app_environment_id, woke=woke, actor=info.context.actor
+        )
 
 
 async def _chosen(info: Info, input: AppGroupInput | DeployManyInput) -> list[str]:

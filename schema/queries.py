@@ -21,6 +21,7 @@ from schema.history import Deployment, Transition
 from schema.inputs import AppEnvironmentOrder, AppFilter, AppOrder
 from schema.live_status import AppEnvironmentStatus
 from schema.pagination import DEFAULT_PAGE_SIZE, Connection, connection, page_request
+from schema.schedules import ScheduleQuery
 from schema.types import App, AppEnvironment, Cluster, Environment
 from schema.viewer import StatusCount, Viewer
 from schema.visibility import require_visible, visible_app
@@ -45,7 +46,7 @@ class ServerConfig:
 
 
 @strawberry.type(description="Read the catalog, the recorded and live status of every app, and the history.")
-class Query:
+class Query(ScheduleQuery):
     @strawberry.field(description="How this server behaves (deploy-time hibernation check, default policy).")
     def server_config(self, info: Info) -> ServerConfig:
         settings = info.context.settings

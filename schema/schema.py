@@ -19,6 +19,7 @@ from schema.mutations import CatalogMutation
 from schema.observability import RequestObservability
 from schema.operation_mutations import OperationMutation
 from schema.queries import Query
+from schema.schedules import ScheduleMutation
 from schema.subscriptions import Subscription
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
@@ -32,7 +33,7 @@ class HiberniaSchema(strawberry.Schema):
 
 
 @strawberry.type(description="Change the catalog and operate on apps. Every mutation takes one `input`.")
-class Mutation(CatalogMutation, CatalogLifecycleMutation, OperationMutation):
+class Mutation(CatalogMutation, CatalogLifecycleMutation, OperationMutation, ScheduleMutation):
     pass
 
 

@@ -208,6 +208,16 @@ class AppEnvironment(relay.Node):
     async def hibernation(self, info: Info) -> Hibernation | None:
         return Hibernation.from_rows(await info.context.loaders.hibernation_records_by_app_environment_id.load(self.id))
 
+    @strawberry.field(
+        description="Until when schedules leave it awake (a `keepAwake`, or a manual wake inside a sleep window); "
+        "null when no schedule is held off."
+    )
+    async def keep_awake_until(self, info: Info) -> datetime | None:
+        hold = await info.context.loaders.schedule_hold_by_app_environment_id.load(self.id)
+        if hold is None or not hold.awake or hold.until <= info.context.services.scheduler.clock():
+            return None
+        return hold.until
+
     @strawberry.field(description="The app.")
     def app(self, info: Info) -> App:
         # Synchronous when the row came with the page (the common case): no coroutine per row.

@@ -78,6 +78,8 @@ def settings(database: DatabaseUnderTest) -> Settings:
         HIBERNIA_RECONCILE_SECONDS=0,
         # Live reads list the cluster, as the request budgets count; the caches have tests of their own.
         HIBERNIA_WATCH_CLUSTERS=False,
+        # The scheduler is driven by tests (Scheduler.tick with a clock of their own).
+        HIBERNIA_SCHEDULER_ENABLED=False,
     )
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Enum,
@@ -49,6 +50,7 @@ class TransitionCause(StrEnum):
     HIBERNATE = "HIBERNATE"
     UNHIBERNATE = "UNHIBERNATE"
     ATTACH = "ATTACH"
+    SCHEDULE = "SCHEDULE"
 
 
 def _str_enum(enum_cls: type[StrEnum], name: str) -> Enum:
@@ -276,6 +278,51 @@ class OperationLease(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Why it waits to be settled, once it does: the cluster's answer was lost, the database was away.
     unsettled: Mapped[str | None] = mapped_column(String(64))
+
+
+class Schedule(Base):
+    """A recurring sleep/wake rule for apps of one environment, run by the elected scheduler."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="RESTRICT"), index=True)
+    # Named apps; None: every app attached to the environment, now and later, narrowed by teams and exclusions.
+    apps: Mapped[list[str] | None] = mapped_column(JSON)
+    teams: Mapped[list[str] | None] = mapped_column(JSON)
+    exclude_apps: Mapped[list[str]] = mapped_column(JSON, default=list)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    # Weekday names, comma-separated in week order ("MONDAY,FRIDAY").
+    weekdays: Mapped[str] = mapped_column(String(80))
+    sleep_at: Mapped[str] = mapped_column(String(5))
+    wake_at: Mapped[str | None] = mapped_column(String(5))
+    # None: hibernate to 0; N >= 1: reduced mode.
+    reduce_to: Mapped[int | None] = mapped_column(Integer)
+    paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The last failure of the scheduler on it, kept until a tick succeeds; retried from `retry_at`.
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    retry_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    environment: Mapped[Environment] = relationship(lazy="raise")
+
+
+class ScheduleHold(Base):
+    """A manual choice the schedules respect until `until`: keep awake, or leave asleep."""
+
+    __tablename__ = "schedule_holds"
+
+    app_environment_id: Mapped[int] = mapped_column(
+        ForeignKey("app_environments.id", ondelete="CASCADE"), primary_key=True
+    )
+    awake: Mapped[bool] = mapped_column(Boolean)
+    until: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(253))
+    # True for `keepAwake`; False for a hold a manual hibernate or wake left until the next boundary.
+    explicit: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ApiToken(Base):

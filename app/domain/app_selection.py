@@ -46,3 +46,22 @@ class AppSelection:
             teams=None if teams is None else tuple(dict.fromkeys(teams)),
             exclude_apps=tuple(dict.fromkeys(exclude_apps or ())),
         )
+
+    def includes(self, app: str, team: str) -> bool:
+        """Whether an app of this team, attached to the environment, is selected."""
+        if self.apps is not None:
+            return app in self.apps
+        return (self.teams is None or team in self.teams) and app not in self.exclude_apps
+
+    def shared_with(self, other: AppSelection, teams_of: dict[str, str]) -> list[str]:
+        """The apps both select (`teams_of`: the team of each named app). Two selections of every app
+        share whatever apps their teams may attach later: then the teams they share, as `team:<name>`."""
+        if self.apps is not None and other.apps is not None:
+            return sorted(set(self.apps) & set(other.apps))
+        if self.apps is not None or other.apps is not None:
+            named, every = (self, other) if self.apps is not None else (other, self)
+            return sorted(app for app in named.apps or () if app in teams_of and every.includes(app, teams_of[app]))
+        if self.teams is None or other.teams is None:
+            shared = self.teams if other.teams is None else other.teams
+            return ["every app"] if shared is None else [f"team:{team}" for team in sorted(shared)]
+        return [f"team:{team}" for team in sorted(set(self.teams) & set(other.teams))]

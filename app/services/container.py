@@ -23,6 +23,7 @@ from app.services.presence import ServerPresence
 from app.services.reconciler import Reconciler
 from app.services.refresher import StatusRefresher
 from app.services.rollback import RollbackService
+from app.services.scheduler import Scheduler
 from app.services.settling import Settler
 from app.services.status_feed import StatusFeed
 from app.services.targets import TargetAccess
@@ -45,6 +46,7 @@ class Services:
     observer: ClusterObserver
     cache_keeper: CacheKeeper
     cluster_health: ClusterHealth
+    scheduler: Scheduler
 
 
 def build_services(
@@ -84,13 +86,15 @@ def build_services(
     elections = Elections(session_factory, presence, interval=settings.heartbeat_seconds)
     observer = ClusterObserver(session_factory, live_status, caches, elections)
     deploy = DeployService(access, leases, hibernation, settings)
+    bulk = BulkService(session_factory, settings.bulk_concurrency)
+    scheduler = Scheduler(session_factory, hibernation, bulk, elections, tick_seconds=settings.scheduler_tick_seconds)
     return Services(
         live_status=live_status,
         refresher=refresher,
         hibernation=hibernation,
         deploy=deploy,
         rollback=RollbackService(access, deploy),
-        bulk=BulkService(session_factory, settings.bulk_concurrency),
+        bulk=bulk,
         leases=leases,
         presence=presence,
         reconciler=Reconciler(
@@ -107,4 +111,5 @@ def build_services(
         # Clusters created on another server get their cache here within a heartbeat.
         cache_keeper=CacheKeeper(session_factory, caches, observer, interval=settings.heartbeat_seconds),
         cluster_health=ClusterHealth(settings.cluster_timeout_seconds),
+        scheduler=scheduler,
     )

@@ -319,5 +319,5 @@ class DeployService:
             if d.leaves is not None:
                 status = LiveStatus(target.id, d.leaves, now, changed=target.id in changed)
             errors = d.errors if recorded else [*d.errors, not_recorded(target)]
-            results[target.row.app.name] = AppResult(d.outcome, deployment, status, errors)
+            results[target.row.app.name] = AppResult(d.outcome, deployment, status, errors, woke=d.woke)
         return results

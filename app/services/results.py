@@ -16,6 +16,7 @@ class AppResult:
     deployment: Deployment | None = None  # deploys only
     status: LiveStatus | None = None  # the status the operation left, when it got that far
     errors: list[HiberniaError] = field(default_factory=list)
+    woke: bool = False  # deploys only: it unhibernated the target first (onHibernated: WAKE)
 
 
 @dataclass
