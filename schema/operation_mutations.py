@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated
 
 import strawberry
@@ -218,6 +218,7 @@ class OperationMutation:
         result = await _single(
             lambda: _hibernate(info, input.app, input.environment, input.workloads, reduce_to=input.reduce_to)
         )
+        await _against_schedules(info, [result], woke=False)
         return HibernationPayload(
             outcome=OperationOutcome[result.outcome.value], status=_status(result), errors=_errors(result)
         )
@@ -227,6 +228,7 @@ class OperationMutation:
         self, info: Info, input: Annotated[UnhibernateInput, strawberry.argument(description=_INPUT)]
     ) -> HibernationPayload:
         result = await _single(lambda: _unhibernate(info, input.app, input.environment))
+        await _against_schedules(info, [result], woke=True)
         return HibernationPayload(
             outcome=OperationOutcome[result.outcome.value], status=_status(result), errors=_errors(result)
         )
@@ -241,6 +243,7 @@ class OperationMutation:
         result = await _single(
             lambda: _deploy(info, input.app, input.environment, input.image, _policy(input.on_hibernated))
         )
+        await _against_schedules(info, [result] if result.woke else [], woke=True)  # a deploy that woke it
         return DeployPayload(
             outcome=OperationOutcome[result.outcome.value],
             deployment=None if result.deployment is None else Deployment.from_row(result.deployment),
@@ -281,9 +284,11 @@ class OperationMutation:
         policy, actor = _policy(input.on_hibernated), info.context.actor
 
         async def batch(apps: list[str]) -> dict[str, AppResult]:
-            return await info.context.services.deploy.deploy_each(
+            done = await info.context.services.deploy.deploy_each(
                 input.environment, {app: images[app] for app in apps}, on_hibernated=policy, actor=actor
             )
+            await _against_schedules(info, [r for r in done.values() if r.woke], woke=True)
+            return done
 
         try:
             require_action(info, Action.OPERATE, input.environment)
@@ -297,13 +302,13 @@ class OperationMutation:
     async def hibernate_many(
         self, info: Info, input: Annotated[AppGroupInput, strawberry.argument(description=_INPUT)]
     ) -> BulkPayload:
-        return await _bulk(info, input, lambda app: _hibernate(info, app, input.environment))
+        return await _bulk(info, input, lambda app: _hibernate(info, app, input.environment), woke=False)
 
     @strawberry.mutation(description="Unhibernate an app group; per-app results, in input order.")
     async def unhibernate_many(
         self, info: Info, input: Annotated[AppGroupInput, strawberry.argument(description=_INPUT)]
     ) -> BulkPayload:
-        return await _bulk(info, input, lambda app: _unhibernate(info, app, input.environment))
+        return await _bulk(info, input, lambda app: _unhibernate(info, app, input.environment), woke=True)
 
 
 async def _hibernate(
@@ -313,36 +318,27 @@ async def _hibernate(
     result = await info.context.services.hibernation.hibernate(
         app, environment, workloads=workloads, reduce_to=reduce_to, actor=info.context.actor
     )
-    done = AppResult(result.outcome, status=result.status, errors=result.errors)
-    await _against_schedules(info, done, woke=False)
-    return done
+    return AppResult(result.outcome, status=result.status, errors=result.errors)
 
 
 async def _unhibernate(info: Info, app: str, environment: str) -> AppResult:
     require_action(info, Action.OPERATE, environment)
     result = await info.context.services.hibernation.unhibernate(app, environment, actor=info.context.actor)
-    done = AppResult(result.outcome, status=result.status, errors=result.errors)
-    await _against_schedules(info, done, woke=True)
-    return done
+    return AppResult(result.outcome, status=result.status, errors=result.errors)
 
 
 async def _deploy(info: Info, app: str, environment: str, image: str, policy: DomainPolicy | None) -> AppResult:
     require_action(info, Action.OPERATE, environment)
-    done = await info.context.services.deploy.deploy(
+    return await info.context.services.deploy.deploy(
         app, environment, image, on_hibernated=policy, actor=info.context.actor
     )
-    if done.woke:
-        await _against_schedules(info, done, woke=True)  # a deploy that wakes is a manual wake
-    return done
 
 
-async def _against_schedules(info: Info, done: AppResult, *, woke: bool) -> None:
-    """A manual operation that changed something holds the app environment's schedule off it until the
-    schedule's next boundary."""
-    if done.outcome is Outcome.APPLIED and done.status is not None:
-        await info.context.services.scheduler.after_manual(
-            done.status.app_environment_id, woke=woke, actor=info.context.actor
-        )
+async def _against_schedules(info: Info, done: Sequence[AppResult | BulkItem], *, woke: bool) -> None:
+    """Manual operations that changed something hold their app environments' schedules off them until
+    each schedule's next boundary (a deploy only when it woke its target). One batch for a bulk."""
+    ids = [d.status.app_environment_id for d in done if d.outcome is Outcome.APPLIED and d.status is not None]
+    await info.context.services.scheduler.after_manual(ids, woke=woke, actor=info.context.actor)
 
 
 async def _chosen(info: Info, input: AppGroupInput | DeployManyInput) -> list[str]:
@@ -352,11 +348,14 @@ async def _chosen(info: Info, input: AppGroupInput | DeployManyInput) -> list[st
     return await info.context.services.bulk.choose(input.environment, selection)
 
 
-async def _bulk(info: Info, input: AppGroupInput, operation: Callable[[str], Awaitable[AppResult]]) -> BulkPayload:
+async def _bulk(
+    info: Info, input: AppGroupInput, operation: Callable[[str], Awaitable[AppResult]], *, woke: bool
+) -> BulkPayload:
     try:
         require_action(info, Action.OPERATE, input.environment)
         apps = await _chosen(info, input)
         items = await info.context.services.bulk.run(input.environment, apps, operation)
     except (HiberniaError, InvalidInputs) as error:
         return BulkPayload(results=[], errors=operation_errors(error))
+    await _against_schedules(info, items, woke=woke)
     return BulkPayload(results=[_bulk_result(item) for item in items], errors=[])

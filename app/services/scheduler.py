@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -178,11 +178,13 @@ class Scheduler:
             await ScheduleRepository(session).hold(target.id, awake=True, until=until, actor=actor, explicit=True)
         return await self.hibernation.unhibernate(app, environment, actor=actor)
 
-    async def after_manual(self, app_environment_id: int, *, woke: bool, actor: str) -> None:
-        """A manual operation against its schedule holds the app environment until the next boundary."""
+    async def after_manual(self, app_environment_ids: Sequence[int], *, woke: bool, actor: str) -> None:
+        """Manual operations against their schedules hold the app environments until the next boundary."""
+        if not app_environment_ids:
+            return
         async with write_transaction(self.session_factory) as session:
             await ScheduleService(session).hold_after_manual(
-                app_environment_id, woke=woke, actor=actor, now=self.clock()
+                app_environment_ids, woke=woke, actor=actor, now=self.clock()
             )
 
     def start(self) -> None:

@@ -171,27 +171,36 @@ class ScheduleService:
         ]
         return [PlannedAction(action, covered) for action in actions]
 
-    async def hold_after_manual(self, app_environment_id: int, *, woke: bool, actor: str, now: datetime) -> None:
+    async def hold_after_manual(
+        self, app_environment_ids: Sequence[int], *, woke: bool, actor: str, now: datetime
+    ) -> None:
         """A manual wake inside a sleep window keeps the app awake until the schedule's next sleep; a
-        manual hibernate outside one keeps it asleep until the next wake. Nothing without a schedule;
-        a wake leaves a longer keep-awake as it is."""
-        member = await self.repository.member(app_environment_id)
-        if member is None:
+        manual hibernate outside one keeps it asleep until the next wake. Nothing without a schedule; a
+        wake leaves a longer keep-awake as it is. Two statements for any number of app environments,
+        plus one write per hold that changes."""
+        members = await self.repository.members_by_ids(app_environment_ids)
+        if not members:
             return
-        schedules = await self.repository.in_environment(member.environment_id)
-        schedule = next((s for s in schedules if selection_of(s).includes(member.app, member.team)), None)
-        if schedule is None:
-            return
-        if woke and member.hold_awake and member.hold_until is not None and member.hold_until > now:
-            return
-        timetable = timetable_of(schedule)
-        asleep = timetable.asleep_at(now)
-        if woke and asleep:
-            until = timetable.next_of(ActionKind.SLEEP, now)
-        elif not woke and not asleep:
-            until = timetable.next_of(ActionKind.WAKE, now)
-        else:
-            await self.repository.release(app_environment_id)  # agrees with the schedule: it leads again
-            return
-        if until is not None:
-            await self.repository.hold(app_environment_id, awake=woke, until=until, actor=actor, explicit=False)
+        schedules = await self.repository.in_environments(sorted({m.environment_id for m in members}))
+        for member in members:
+            schedule = next(
+                (
+                    s
+                    for s in schedules
+                    if s.environment_id == member.environment_id and selection_of(s).includes(member.app, member.team)
+                ),
+                None,
+            )
+            if schedule is None:
+                continue
+            held = member.hold_until is not None and member.hold_until > now
+            if woke and held and member.hold_awake:
+                continue
+            timetable = timetable_of(schedule)
+            asleep = timetable.asleep_at(now)
+            if woke == asleep:  # against the schedule: held until its next boundary
+                until = timetable.next_of(ActionKind.SLEEP if woke else ActionKind.WAKE, now)
+                if until is not None:
+                    await self.repository.hold(member.id, awake=woke, until=until, actor=actor, explicit=False)
+            elif member.hold_until is not None:
+                await self.repository.release(member.id)  # agrees with the schedule: it leads again

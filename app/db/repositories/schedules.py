@@ -96,9 +96,15 @@ class ScheduleRepository:
         query = self._members().where(AppEnvironment.environment_id.in_(environment_ids)).order_by(App.name)
         return [_member(row) for row in await self.session.execute(query)]
 
-    async def member(self, app_environment_id: int) -> Member | None:
-        row = (await self.session.execute(self._members().where(AppEnvironment.id == app_environment_id))).first()
-        return None if row is None else _member(row)
+    async def members_by_ids(self, app_environment_ids: Sequence[int]) -> list[Member]:
+        if not app_environment_ids:
+            return []
+        query = self._members().where(AppEnvironment.id.in_(app_environment_ids))
+        return [_member(row) for row in await self.session.execute(query)]
+
+    async def in_environments(self, environment_ids: Sequence[int]) -> list[Schedule]:
+        query = self._with_environment().where(Schedule.environment_id.in_(environment_ids)).order_by(Schedule.name)
+        return list(await self.session.scalars(query))
 
     @staticmethod
     def _members() -> Select[*tuple[Any, ...]]:
