@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import bulk_deploy, dashboard, filtered_list, live_page, throughput, watch_caches
+from bench import bulk_deploy, dashboard, filtered_list, live_page, schedule_tick, throughput, watch_caches
 from bench.cluster import InProcessCluster, ProcessCluster, simulated_cluster
 from bench.databases import bench_database, postgres_admin_url
 from bench.graphql_client import BenchFailure
@@ -24,7 +24,7 @@ from bench.profiling import Profiles
 from bench.report import SectionResult, table, write_json
 from bench.sizes import FULL, SMOKE, Sizes
 
-SECTIONS = ("live", "filtered", "bulk", "throughput", "dashboard", "watch")
+SECTIONS = ("live", "filtered", "bulk", "throughput", "dashboard", "watch", "schedule")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -105,7 +105,18 @@ async def _run(args: argparse.Namespace, started: datetime) -> list[SectionResul
                 async with bench_database(backend, "watch", work_dir) as database:
                     done(await watch_caches.measure(database, cluster, sizes, work_dir, smoke=args.smoke))
                 await cluster.reset()
-    order = {"live_page": 0, "filtered_list": 1, "bulk_deploy": 2, "throughput": 3, "dashboard": 4, "watch_caches": 5}
+            if "schedule" in only:
+                async with bench_database(backend, "schedule", work_dir) as database:
+                    done(await schedule_tick.measure(database, cluster, sizes, smoke=args.smoke, profiles=profiles))
+    order = {
+        "live_page": 0,
+        "filtered_list": 1,
+        "bulk_deploy": 2,
+        "throughput": 3,
+        "dashboard": 4,
+        "watch_caches": 5,
+        "schedule_tick": 7,
+    }
     sections.sort(key=lambda s: order.get(s.key, 9))
     if profiles.summaries:
         profile_section = SectionResult("profiles", "Profiles")

@@ -39,6 +39,8 @@ def bench_settings(database_url: str) -> dict[str, str]:
         "HIBERNIA_HEARTBEAT_SECONDS": "60",
         "HIBERNIA_SERVER_TIMEOUT_SECONDS": "300",
         "HIBERNIA_RECONCILE_SECONDS": "0",
+        # Nor scheduler ticks; the schedule section ticks by hand.
+        "HIBERNIA_SCHEDULER_ENABLED": "false",
     }
 
 

@@ -44,6 +44,9 @@ class Sizes:
     watch_rest_seconds: float = 30.0
     watch_refresh_seconds: float = 10.0
     watch_events: int = 20
+    # 7. Schedule tick: scheduled app environments (cumulative), ticks timed at each size.
+    schedule_app_environments: tuple[int, ...] = (1_000, 10_000)
+    schedule_ticks: int = 15
 
 
 FULL = Sizes()
@@ -71,4 +74,6 @@ SMOKE = Sizes(
     watch_rest_seconds=3.0,
     watch_refresh_seconds=1.0,
     watch_events=2,
+    schedule_app_environments=(100, 1_000),
+    schedule_ticks=3,
 )

@@ -19,6 +19,7 @@ DASHBOARD_GRAPHQL_REQUESTS = "dashboard.graphql_requests"
 WATCH_CONCURRENT_OVER_ONE = "watch_caches.concurrent_over_one_client"
 WATCH_READS_UNDER_LOAD = "watch_caches.reads_under_load"
 WATCH_AT_REST = "watch_caches.requests_at_rest"
+SCHEDULE_TICK_STATEMENTS = "schedule_tick.sql_statements_and_requests"
 
 
 @dataclass(frozen=True, slots=True)
