@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from tests.fixtures.servers import start_server
 from tests.fixtures.subscriptions import PROTOCOL, served, subscriber
 from tests.schema.live_helpers import add_app, add_environment, attach, register_simulator
 from tests.schema.operation_helpers import hibernate, unhibernate
+from tests.schema.schedule_helpers import Clock, create_schedule, nightly
 
 CHANGES = """
 subscription($filter: StatusChangeFilter, $since: DateTime) {
@@ -252,3 +254,32 @@ async def test_a_subscriber_that_falls_behind_is_ended_with_where_to_resume(
         await feed.stop()
     assert len(received) == 1, "the queue held two: one change, then the end"
     assert overrun.value.last_at == received[0][0].at
+
+
+async def test_a_scheduled_sleep_is_pushed_like_any_other_change(
+    database: DatabaseUnderTest,
+    settings: Settings,
+    registry: ClusterRegistry,
+    graphql: GraphQLClient,
+    simulator: SimulatedCluster,
+) -> None:
+    await _two_environments(graphql, simulator)
+    await graphql.query('{ appStatuses(environment: "dev") { status } }')  # recorded: HEALTHY
+    created = await create_schedule(graphql, **nightly(apps=["web"]))
+    assert created["errors"] == []
+    app = create_app(settings, engine=database.engine, registry=registry)
+    scheduler = app.state.runtime.services.scheduler
+    scheduler.clock = Clock(datetime(2026, 6, 5, 18, 0, tzinfo=UTC))  # Friday 20:00 in Paris
+    async with served(app) as url, subscriber(url) as changes:
+        await changes.subscribe(CHANGES, {"filter": {"apps": ["web"], "environments": ["dev"]}})
+        await asyncio.sleep(0.2)
+
+        assert (await scheduler.tick()).slept == ["web@dev"]
+
+        change = (await changes.next(timeout=2))["statusChanges"]
+    assert (change["fromStatus"], change["toStatus"], change["cause"], change["actor"]) == (
+        "HEALTHY",
+        "HIBERNATING",
+        "SCHEDULE",
+        "schedule:nightly",
+    )
