@@ -182,10 +182,13 @@ class Scheduler:
         """Manual operations against their schedules hold the app environments until the next boundary."""
         if not app_environment_ids:
             return
-        async with write_transaction(self.session_factory) as session:
-            await ScheduleService(session).hold_after_manual(
-                app_environment_ids, woke=woke, actor=actor, now=self.clock()
+        async with self.session_factory() as session:
+            changes = await ScheduleService(session).holds_after_manual(
+                app_environment_ids, woke=woke, now=self.clock()
             )
+        if changes:  # the write lock only when there is something to write
+            async with write_transaction(self.session_factory) as session:
+                await ScheduleService(session).apply_holds(changes, actor=actor)
 
     def start(self) -> None:
         self.elections.want(ROLE)

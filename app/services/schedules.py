@@ -50,6 +50,13 @@ def selection_of(row: Schedule) -> AppSelection:
 
 
 @dataclass(frozen=True, slots=True)
+class HoldChange:
+    app_environment_id: int
+    awake: bool
+    until: datetime | None  # None: the hold ends
+
+
+@dataclass(frozen=True, slots=True)
 class PlannedAction:
     action: Action
     app_environments: list[AppEnvironment]
@@ -171,17 +178,18 @@ class ScheduleService:
         ]
         return [PlannedAction(action, covered) for action in actions]
 
-    async def hold_after_manual(
-        self, app_environment_ids: Sequence[int], *, woke: bool, actor: str, now: datetime
-    ) -> None:
-        """A manual wake inside a sleep window keeps the app awake until the schedule's next sleep; a
-        manual hibernate outside one keeps it asleep until the next wake. Nothing without a schedule; a
-        wake leaves a longer keep-awake as it is. Two statements for any number of app environments,
-        plus one write per hold that changes."""
+    async def holds_after_manual(
+        self, app_environment_ids: Sequence[int], *, woke: bool, now: datetime
+    ) -> list[HoldChange]:
+        """What manual operations do to their schedules' holds (read only; two statements for any number
+        of app environments): a manual wake inside a sleep window keeps the app awake until the
+        schedule's next sleep, a manual hibernate outside one keeps it asleep until the next wake; an
+        operation that agrees with the schedule ends a hold. A wake leaves a keep-awake as it is."""
         members = await self.repository.members_by_ids(app_environment_ids)
         if not members:
-            return
+            return []
         schedules = await self.repository.in_environments(sorted({m.environment_id for m in members}))
+        changes: list[HoldChange] = []
         for member in members:
             schedule = next(
                 (
@@ -197,10 +205,19 @@ class ScheduleService:
             if woke and held and member.hold_awake:
                 continue
             timetable = timetable_of(schedule)
-            asleep = timetable.asleep_at(now)
-            if woke == asleep:  # against the schedule: held until its next boundary
+            if woke == timetable.asleep_at(now):  # against the schedule: held until its next boundary
                 until = timetable.next_of(ActionKind.SLEEP if woke else ActionKind.WAKE, now)
                 if until is not None:
-                    await self.repository.hold(member.id, awake=woke, until=until, actor=actor, explicit=False)
+                    changes.append(HoldChange(member.id, woke, until))
             elif member.hold_until is not None:
-                await self.repository.release(member.id)  # agrees with the schedule: it leads again
+                changes.append(HoldChange(member.id, woke, None))
+        return changes
+
+    async def apply_holds(self, changes: Sequence[HoldChange], *, actor: str) -> None:
+        for change in changes:
+            if change.until is None:
+                await self.repository.release(change.app_environment_id)
+            else:
+                await self.repository.hold(
+                    change.app_environment_id, awake=change.awake, until=change.until, actor=actor, explicit=False
+                )
