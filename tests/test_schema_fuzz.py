@@ -8,11 +8,13 @@ can reach a cluster when the random names happen to match.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import hypothesis_graphql
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis_graphql import nodes
 from sqlalchemy import func, select
 
 from app.db.models import (
@@ -38,6 +40,12 @@ FUZZ = settings(
     derandomize=True,
 )
 SDL = SDL_PATH.read_text(encoding="utf-8")
+# Times as the API takes them (pauseSchedule, keepAwake): ISO 8601, with or without an offset.
+SCALARS = {
+    "DateTime": st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1))
+    .flatmap(lambda d: st.sampled_from([d.isoformat(), d.replace(tzinfo=UTC).isoformat()]))
+    .map(nodes.String)
+}
 TABLES = (Cluster, Environment, App, AppEnvironment, Deployment, HibernationRecord, Transition, ApiToken)
 
 
@@ -101,7 +109,7 @@ async def test_generated_queries_never_fail_the_server(
 ) -> None:
     if not (await _counts(database))["clusters"]:
         await _catalog(graphql, simulator)
-    document = data.draw(hypothesis_graphql.queries(SDL))
+    document = data.draw(hypothesis_graphql.queries(SDL, custom_scalars=SCALARS))
     await _send(graphql, database, str(document))
 
 
@@ -112,7 +120,7 @@ async def test_generated_mutations_never_fail_the_server_and_refusals_write_noth
 ) -> None:
     if not (await _counts(database))["clusters"]:
         await _catalog(graphql, simulator)
-    document = data.draw(hypothesis_graphql.mutations(SDL))
+    document = data.draw(hypothesis_graphql.mutations(SDL, custom_scalars=SCALARS))
     await _send(graphql, database, str(document))
 
 
@@ -121,7 +129,9 @@ async def test_generated_mutations_never_fail_the_server_and_refusals_write_noth
 async def test_invalid_documents_are_refused_with_a_code(
     graphql: GraphQLClient, database: DatabaseUnderTest, data: st.DataObject
 ) -> None:
-    document = data.draw(hypothesis_graphql.from_schema(SDL, mode=hypothesis_graphql.Mode.NEGATIVE))
+    document = data.draw(
+        hypothesis_graphql.from_schema(SDL, mode=hypothesis_graphql.Mode.NEGATIVE, custom_scalars=SCALARS)
+    )
     response = await graphql.http.post("/graphql", json={"query": str(document)})
     assert response.status_code < 500, response.text
     body = response.json()
