@@ -12,8 +12,6 @@ end. A failure is written on the schedule (`lastError`) and retried with backoff
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.background import BackgroundTask
 from app.db.engine import write_transaction
 from app.db.models import Schedule, TransitionCause
 from app.db.repositories.schedules import Member, ScheduleRepository
@@ -78,13 +77,12 @@ class Scheduler:
         self.tick_seconds = tick_seconds
         self.clock = clock
         self.ticks = 0
-        self._task: asyncio.Task[None] | None = None
-        self._soon = asyncio.Event()
+        self._task = BackgroundTask("hibernia-scheduler")
         elections.on_change(self._role)
 
     def _role(self, role: str, held: bool) -> None:
         if role == ROLE and held:
-            self._soon.set()  # at once: whatever was missed while no one held it
+            self._task.wake()  # at once: whatever was missed while no one held it
 
     async def tick(self) -> TickResult:
         """One convergence pass; callers (the loop, tests, the bench) make sure this server may act."""
@@ -192,29 +190,17 @@ class Scheduler:
 
     def start(self) -> None:
         self.elections.want(ROLE)
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="hibernia-scheduler")
+        self._task.start(lambda: self._task.repeat(self._round, self.tick_seconds, self._round_failed))
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
-    async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._soon.wait(), timeout=self.tick_seconds)
-            self._soon.clear()
-            if not self.elections.holds(ROLE):
-                continue
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the database is away: the next tick looks again
-                logger.warning("a scheduler tick failed; trying again at the next", exc_info=True)
+    async def _round(self) -> None:
+        if self.elections.holds(ROLE):
+            await self.tick()
+
+    def _round_failed(self) -> None:  # the database is away: the next tick looks again
+        logger.warning("a scheduler tick failed; trying again at the next", exc_info=True)
 
 
 def _to_change(schedule: Schedule, asleep: bool, members: list[Member], now: datetime) -> list[str]:
