@@ -1,7 +1,7 @@
 """schedules (recurring sleep and wake) and the holds manual operations put on them
 
 Revision ID: 0007_schedules
-Revises: 0006_watch_observations
+Revises: 0008_catalog_lifecycle
 Create Date: 2026-11-30 02:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_schedules"
-down_revision: str | None = "0006_watch_observations"
+down_revision: str | None = "0008_catalog_lifecycle"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
