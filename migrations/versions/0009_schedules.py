@@ -1,6 +1,6 @@
 """schedules (recurring sleep and wake) and the holds manual operations put on them
 
-Revision ID: 0007_schedules
+Revision ID: 0009_schedules
 Revises: 0008_catalog_lifecycle
 Create Date: 2026-11-30 02:00:00
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_schedules"
+revision: str = "0009_schedules"
 down_revision: str | None = "0008_catalog_lifecycle"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
