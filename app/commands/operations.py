@@ -24,6 +24,12 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     _policy_option(deploy)
     _wait_options(deploy, "HEALTHY")
     hibernate = _command(commands, "hibernate", "Hibernate an app or a group: scale to 0, keeping what to restore.")
+    hibernate.add_argument(
+        "--reduce-to",
+        type=int,
+        metavar="N",
+        help="Reduced mode (one app): scale workloads above N down to N instead of 0; --wait then waits for REDUCED.",
+    )
     _wait_options(hibernate, "HIBERNATING")
     wake = _command(commands, "wake", "Wake (unhibernate) an app or a group, restoring the recorded replicas.")
     _wait_options(wake, "HEALTHY")
@@ -108,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(client: ApiClient, args: argparse.Namespace) -> int:
+    if getattr(args, "reduce_to", None) is not None and not args.app:
+        raise CommandError(ExitCode.USAGE, "--reduce-to works on one app (--app); a bulk hibernate has no reduced mode")
     skip_asked = getattr(args, "on_hibernated", None) == "skip"
     if args.app:
         data = client.execute(*_single_request(args))
@@ -131,7 +139,9 @@ def _single_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         return documents.DEPLOY, {"input": {**target, "image": args.image, "onHibernated": policy}}
     if args.command == "rollback":
         return documents.ROLLBACK, {"input": {**target, "to": args.to, "onHibernated": policy}}
-    return (documents.HIBERNATE if args.command == "hibernate" else documents.UNHIBERNATE), {"input": target}
+    if args.command == "hibernate":
+        return documents.HIBERNATE, {"input": {**target, "reduceTo": args.reduce_to}}
+    return documents.UNHIBERNATE, {"input": target}
 
 
 def _bulk(
@@ -194,7 +204,7 @@ def _wait(client: ApiClient, args: argparse.Namespace, results: list[AppResult])
     waiting = [result for result in results if result.code is ExitCode.DONE and result.payload["outcome"] != "SKIPPED"]
     if not waiting:
         return
-    target = _TARGETS[args.command]
+    target = "REDUCED" if getattr(args, "reduce_to", None) is not None else _TARGETS[args.command]
     waited = wait_for(client, args.environment, [result.app for result in waiting], target, args.timeout)
     for result, outcome in zip(waiting, waited, strict=True):
         result.waited = outcome

@@ -35,26 +35,16 @@ class Run:
         return json.loads(self.stdout)
 
 
-async def hibernia(server: ServerProcess | str, *args: str, token: str | None = None) -> Run:
+async def hibernia(
+    server: ServerProcess | str, *args: str, token: str | None = None, stdout_closed: bool = False
+) -> Run:
     """`hibernia ARGS` with HIBERNIA_URL pointing at the server; the test's event loop keeps serving
-    the simulator meanwhile."""
+    the simulator meanwhile. `stdout_closed`: nobody reads its output (as after `| head -1` ended)."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("HIBERNIA_")}
     env["HIBERNIA_URL"] = server if isinstance(server, str) else server.url
     if token:
         env["HIBERNIA_TOKEN"] = token
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app.cli",
-        *args,
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode is not None
-    return Run(process.returncode, stdout.decode(), stderr.decode())
+    return await _run(env, args, stdout_closed=stdout_closed)
 
 
 async def hibernia_admin(database_url: str, *args: str) -> Run:
@@ -62,19 +52,22 @@ async def hibernia_admin(database_url: str, *args: str) -> Run:
     env = {name: value for name, value in os.environ.items() if not name.startswith("HIBERNIA_")}
     env["HIBERNIA_DATABASE_URL"] = database_url
     env["HIBERNIA_CLUSTER_TIMEOUT_SECONDS"] = "3"
+    return await _run(env, args)
+
+
+async def _run(env: dict[str, str], args: tuple[str, ...], *, stdout_closed: bool = False) -> Run:
+    stdout: int = asyncio.subprocess.PIPE
+    if stdout_closed:
+        read_end, stdout = os.pipe()
+        os.close(read_end)  # its first write fails with EPIPE
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app.cli",
-        *args,
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        sys.executable, "-m", "app.cli", *args, cwd=ROOT, env=env, stdout=stdout, stderr=asyncio.subprocess.PIPE
     )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    if stdout_closed:
+        os.close(stdout)
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
     assert process.returncode is not None
-    return Run(process.returncode, stdout.decode(), stderr.decode())
+    return Run(process.returncode, (out or b"").decode(), err.decode())
 
 
 async def catalog(server: ServerProcess, simulator: SimulatedCluster, replicas: int = 2) -> None:

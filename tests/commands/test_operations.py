@@ -186,3 +186,34 @@ async def test_hibernate_all_waits_until_every_app_is_hibernating(
         "worker on dev: APPLIED; HIBERNATING",
     ]
     assert [replicas(simulator, NS, app) for app in ("api", "web", "worker")] == [0, 0, 0]
+
+
+async def test_reduced_mode_from_the_command_line_waits_for_reduced_and_wakes_exactly(
+    cli_server: ServerProcess, simulator: SimulatedCluster, database: DatabaseUnderTest
+) -> None:
+    await catalog(cli_server, simulator, replicas=3)
+
+    reduced = await hibernia(
+        cli_server, "hibernate", "--app", "web", "--environment", "dev", "--reduce-to", "1", "--wait", "--timeout", "30"
+    )
+    assert reduced.code == 0, reduced.stderr
+    assert reduced.stdout.strip() == "web on dev: APPLIED; REDUCED"
+    assert replicas(simulator, NS, "web") == 1
+
+    woken = await hibernia(cli_server, "wake", "--app", "web", "--environment", "dev")
+    assert woken.code == 0, woken.stderr
+    assert replicas(simulator, NS, "web") == 3
+
+    bulk = await hibernia(cli_server, "hibernate", "--all", "--environment", "dev", "--reduce-to", "1")
+    assert bulk.code == 2 and "--reduce-to" in bulk.stderr
+    assert replicas(simulator, NS, "api") == 3, "a refused command touches nothing"
+
+
+async def test_output_nobody_reads_ends_quietly(
+    cli_server: ServerProcess, simulator: SimulatedCluster, database: DatabaseUnderTest
+) -> None:
+    await catalog(cli_server, simulator)
+
+    run = await hibernia(cli_server, "status", "--output", "json", stdout_closed=True)
+
+    assert (run.code, run.stderr) == (0, "")
