@@ -94,6 +94,17 @@ async def simulator_server() -> AsyncIterator[SimulatedCluster]:
 
 
 @pytest.fixture
+async def open_cluster() -> AsyncIterator[SimulatedCluster]:
+    """A cluster without a token, as `hibernia simulate-cluster` serves it (kubectl sends none over HTTP)."""
+    cluster = SimulatedCluster()
+    await cluster.start()
+    try:
+        yield cluster
+    finally:
+        await cluster.stop()
+
+
+@pytest.fixture
 async def simulator(simulator_server: SimulatedCluster) -> AsyncIterator[SimulatedCluster]:
     """The session's simulated cluster with no objects, no faults and an empty request log."""
     await simulator_server.go_online()

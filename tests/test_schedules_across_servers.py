@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from app.db.models import App, AppEnvironment, Election, Server, Transition, TransitionCause
 from app.simulator import SimulatedCluster
 from tests.fixtures.databases import DatabaseUnderTest
-from tests.fixtures.servers import ServerProcess, start_server
+from tests.fixtures.servers import ServerProcess, shop_catalog, start_server
 
 NS = "shop"
 APPS = ("api", "web", "shop")
@@ -28,35 +26,10 @@ SCHEDULE = """mutation($input: ScheduleInput!) {
   %s(input: $input) { schedule { name } errors { code message } } }"""
 
 
-@pytest.fixture
-async def cluster() -> AsyncIterator[SimulatedCluster]:
-    simulator = SimulatedCluster()
-    await simulator.start()
-    try:
-        yield simulator
-    finally:
-        await simulator.stop()
-
-
 async def _catalog(server: ServerProcess, cluster: SimulatedCluster) -> None:
-    client = server.client
-    created = await client.query(
-        'mutation($s: String!) { createCluster(input: {name: "shop", server: $s}) { errors { code } } }',
-        {"s": cluster.url},
-    )
-    assert created["createCluster"]["errors"] == []
-    data = await client.query(
-        'mutation { createEnvironment(input: {name: "dev", cluster: "shop", namespace: "shop"}) { errors { code } } }'
-    )
-    assert data["createEnvironment"]["errors"] == []
     for app in APPS:
         cluster.add_deployment(NS, app, app, 2)
-        data = await client.query(
-            'mutation($a: String!) { createApp(input: {name: $a, team: "core", environments: ["dev"]}) '
-            "{ errors { code } } }",
-            {"a": app},
-        )
-        assert data["createApp"]["errors"] == []
+    await shop_catalog(server, cluster.url, APPS)
 
 
 def _window(asleep: bool) -> dict[str, object]:
@@ -100,13 +73,13 @@ async def _scheduled(database: DatabaseUnderTest) -> list[tuple[int, str]]:
 
 
 async def test_one_server_runs_the_schedules_and_the_other_takes_over_when_it_dies(
-    cluster: SimulatedCluster, shared_postgres: DatabaseUnderTest, tmp_path: Path
+    open_cluster: SimulatedCluster, shared_postgres: DatabaseUnderTest, tmp_path: Path
 ) -> None:
     first = await start_server(shared_postgres.url, tmp_path, env=FAST)
     second = await start_server(shared_postgres.url, tmp_path, env=FAST)
     servers = [first, second]
     try:
-        await _catalog(first, cluster)
+        await _catalog(first, open_cluster)
         await first.client.query('{ appStatuses(environment: "dev") { status } }')  # recorded
         await _until(shared_postgres, {"HEALTHY"}, 20)
         created = await first.client.query(SCHEDULE % "createSchedule", {"input": _window(asleep=True)})
@@ -136,7 +109,7 @@ async def test_one_server_runs_the_schedules_and_the_other_takes_over_when_it_di
         await _until(shared_postgres, {"WAKING", "HEALTHY"}, 30)
         woken = [s for _, s in await _scheduled(shared_postgres)][len(APPS) :]
         assert len(woken) == len(APPS) and set(woken) <= {"WAKING", "HEALTHY"}
-        assert all(cluster.get("Deployment", NS, app)["spec"]["replicas"] == 2 for app in APPS)
+        assert all(open_cluster.get("Deployment", NS, app)["spec"]["replicas"] == 2 for app in APPS)
     finally:
         for server in servers:
             if server.process.returncode is None:

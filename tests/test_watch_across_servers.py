@@ -8,7 +8,6 @@ import asyncio
 import os
 import shutil
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from sqlalchemy import select
 from app.db.models import App, AppEnvironment, Election, Server
 from app.simulator import SimulatedCluster
 from tests.fixtures.databases import DatabaseUnderTest
-from tests.fixtures.servers import ServerProcess, start_server
+from tests.fixtures.servers import ServerProcess, shop_catalog, start_server
 from tests.fixtures.subscriptions import subscriber
 
 NS = "shop"
@@ -25,31 +24,9 @@ CHANGES = """subscription { statusChanges(filter: {apps: ["web"]}) {
   appEnvironment { app { name } } fromStatus toStatus cause actor } }"""
 
 
-@pytest.fixture
-async def cluster() -> AsyncIterator[SimulatedCluster]:
-    """A cluster without a token, as `hibernia simulate-cluster` serves it (kubectl sends none over HTTP)."""
-    simulator = SimulatedCluster()
-    await simulator.start()
-    try:
-        yield simulator
-    finally:
-        await simulator.stop()
-
-
 async def _catalog(server: ServerProcess, cluster: SimulatedCluster) -> None:
-    client = server.client
-    created = await client.query(
-        'mutation($s: String!) { createCluster(input: {name: "shop", server: $s}) { errors { code } } }',
-        {"s": cluster.url},
-    )
-    assert created["createCluster"]["errors"] == []
-    for document in (
-        'mutation { createEnvironment(input: {name: "dev", cluster: "shop", namespace: "shop"}) { errors { code } } }',
-        'mutation { createApp(input: {name: "web", team: "core", environments: ["dev"]}) { errors { code } } }',
-    ):
-        data = await client.query(document)
-        assert next(iter(data.values()))["errors"] == []
     cluster.add_deployment(NS, "web", "web", 2)
+    await shop_catalog(server, cluster.url, ["web"])
 
 
 async def _kubectl(cluster: SimulatedCluster, tmp_path: Path, *args: str) -> None:
@@ -95,13 +72,13 @@ async def _synced(server: ServerProcess) -> None:
 
 @pytest.mark.kubectl
 async def test_a_kubectl_change_reaches_a_subscriber_of_another_server_and_survives_a_kill(
-    cluster: SimulatedCluster, shared_postgres: DatabaseUnderTest, tmp_path: Path
+    open_cluster: SimulatedCluster, shared_postgres: DatabaseUnderTest, tmp_path: Path
 ) -> None:
     first = await start_server(shared_postgres.url, tmp_path)
     second = await start_server(shared_postgres.url, tmp_path)
     servers = [first, second]
     try:
-        await _catalog(first, cluster)
+        await _catalog(first, open_cluster)
         for server in servers:
             await _synced(server)
         await asyncio.sleep(3.5)  # a heartbeat: the observer's role is claimed
@@ -120,8 +97,8 @@ async def test_a_kubectl_change_reaches_a_subscriber_of_another_server_and_survi
             await changes.subscribe(CHANGES)
             await asyncio.sleep(0.3)
             started = time.monotonic()
-            await _kubectl(cluster, tmp_path, "annotate", "deployment", "web", "hibernator.devtron.ai/replicas=2")
-            await _kubectl(cluster, tmp_path, "scale", "deployment", "web", "--replicas=0")
+            await _kubectl(open_cluster, tmp_path, "annotate", "deployment", "web", "hibernator.devtron.ai/replicas=2")
+            await _kubectl(open_cluster, tmp_path, "scale", "deployment", "web", "--replicas=0")
             while True:
                 change = (await changes.next(timeout=2))["statusChanges"]
                 if change["toStatus"] == "HIBERNATING":
@@ -132,7 +109,7 @@ async def test_a_kubectl_change_reaches_a_subscriber_of_another_server_and_survi
         observer.kill()
         killed = time.monotonic()
         await observer.process.wait()
-        await _kubectl(cluster, tmp_path, "scale", "deployment", "web", "--replicas=2")
+        await _kubectl(open_cluster, tmp_path, "scale", "deployment", "web", "--replicas=2")
         await _until_status(shared_postgres, "HEALTHY", 25)
         takeover = time.monotonic() - killed
         print(f"\nkubectl -> subscriber on the other server: {pushed * 1000:.0f} ms")
