@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from app.main import Runtime
-from app.services.demo import DEMO_CLUSTER, seed_demo_catalog
+from app.services.demo import seed_demo_catalog
 from app.simulator import SimulatedCluster
 
 logger = logging.getLogger("hibernia.demo")
@@ -22,8 +22,6 @@ async def start_demo(runtime: Runtime) -> Callable[[], Awaitable[None]]:
     url = await cluster.start()
     async with runtime.session_factory() as session, session.begin():
         created = await seed_demo_catalog(session, url)
-        demo = await _demo_cluster_id(session)
-    await runtime.registry.forget(demo)  # drop a client built for a previous start's port
     result = await runtime.refresher.run_round()
     logger.info(
         "demo cluster simulated at %s (%s); %s app environments observed",
@@ -36,14 +34,3 @@ async def start_demo(runtime: Runtime) -> Callable[[], Awaitable[None]]:
         await cluster.stop()
 
     return stop
-
-
-async def _demo_cluster_id(session: object) -> int:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from app.db.repositories.catalog import CatalogRepository
-
-    assert isinstance(session, AsyncSession)
-    cluster = await CatalogRepository(session).cluster_by_name(DEMO_CLUSTER)
-    assert cluster is not None
-    return cluster.id

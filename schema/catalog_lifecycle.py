@@ -84,11 +84,11 @@ class DetachAppPayload:
 
 
 async def _clusters_changed(info: Info, cluster_id: int) -> None:
-    """This server's connection and cache of the cluster are dropped; the next use (and the cache
-    keeper, at once) builds them again from the catalog, if it is still in use."""
+    """This server closes its client of the cluster and syncs its caches now; other servers follow at
+    the cluster's next use (the registry and the caches compare connections) or their next sync."""
     await info.context.services.live_status.registry.forget(cluster_id)
     info.context.services.cluster_health.forget(cluster_id)
-    info.context.services.cache_keeper.forget_cluster_soon(cluster_id)
+    info.context.services.cache_keeper.sync_soon()
 
 
 @strawberry.type(description="Change or delete catalog entries (deleting archives; history stays).")

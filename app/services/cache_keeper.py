@@ -35,13 +35,10 @@ class CacheKeeper:
         self.observer = observer
         self.interval = interval
         self._task = BackgroundTask("hibernia-cache-keeper")
-        self._forget: set[int] = set()
 
     async def sync(self) -> None:
-        forget, self._forget = self._forget, set()
-        for cluster_id in forget:
-            await self.caches.forget(cluster_id)
-            await self.caches.registry.forget(cluster_id)
+        """A changed cluster's cache starts again (`ensure` compares connections); a removed one's
+        cache and client go."""
         async with self.session_factory() as session:
             repository = CatalogRepository(session)
             clusters = await repository.clusters()
@@ -53,13 +50,8 @@ class CacheKeeper:
             await self.caches.ensure(access_of(cluster), namespaces.get(cluster.id, set()))
         for cluster_id in set(self.caches.cluster_ids()) - known:
             await self.caches.forget(cluster_id)
+            await self.caches.registry.forget(cluster_id)
         self.observer.observe_clusters(known)
-
-    def forget_cluster_soon(self, cluster_id: int) -> None:
-        """After a cluster changed or was deleted: its connection and cache go, and the next sync
-        (now) rebuilds them from the catalog if it is still used."""
-        self._forget.add(cluster_id)
-        self._task.wake()
 
     def sync_soon(self) -> None:
         """After a change of the catalog on this server: sync now rather than at the next interval."""
